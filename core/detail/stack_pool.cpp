@@ -1,0 +1,64 @@
+#include <dusty/core/detail/stack_pool.hpp>
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <new>
+
+namespace dusty::detail {
+namespace {
+
+std::size_t page_size() {
+  static const std::size_t size = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  return size;
+}
+
+std::size_t round_to_pages(std::size_t n) {
+  std::size_t p = page_size();
+  return (n + p - 1) / p * p;
+}
+
+}  // namespace
+
+stack_pool::stack_pool(std::size_t stack_size, std::size_t max_cached)
+    : stack_size_(round_to_pages(stack_size)), max_cached_(max_cached) {}
+
+stack_pool::~stack_pool() {
+  for (auto& s : free_) {
+    void* base = static_cast<char*>(s.sp) - s.size - page_size();
+    ::munmap(base, s.size + page_size());
+  }
+}
+
+boost::context::stack_context stack_pool::allocate(std::size_t size) {
+  size = size == 0 ? stack_size_ : round_to_pages(size);
+  if (size == stack_size_ && !free_.empty()) {
+    auto s = free_.back();
+    free_.pop_back();
+    return s;
+  }
+  std::size_t total = size + page_size();
+  void* base = ::mmap(nullptr, total, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+  if (base == MAP_FAILED) throw std::bad_alloc();
+  // The lowest page is the guard: stacks grow down into it.
+  if (::mprotect(base, page_size(), PROT_NONE) != 0) {
+    ::munmap(base, total);
+    throw std::bad_alloc();
+  }
+  boost::context::stack_context s;
+  s.size = size;
+  s.sp = static_cast<char*>(base) + total;
+  return s;
+}
+
+void stack_pool::deallocate(boost::context::stack_context& s) noexcept {
+  if (s.size == stack_size_ && free_.size() < max_cached_) {
+    free_.push_back(s);
+    return;
+  }
+  void* base = static_cast<char*>(s.sp) - s.size - page_size();
+  ::munmap(base, s.size + page_size());
+}
+
+}  // namespace dusty::detail

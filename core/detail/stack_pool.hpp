@@ -1,0 +1,48 @@
+#pragma once
+// Fiber stacks: mmap'd, with a PROT_NONE guard page below each one so an overflow
+// faults at once instead of corrupting a neighbour, and pooled per shard so spawning
+// a fiber usually costs no system call. Pages are committed lazily by the kernel, so a
+// parked fiber holds only the pages it has touched.
+#include <boost/context/stack_context.hpp>
+
+#include <cstddef>
+#include <vector>
+
+namespace dusty::detail {
+
+class stack_pool {
+ public:
+  /// stack_size: usable bytes per stack (rounded up to pages); max_cached: how many freed
+  /// stacks to keep for reuse before returning memory to the kernel.
+  stack_pool(std::size_t stack_size, std::size_t max_cached);
+  ~stack_pool();
+  stack_pool(const stack_pool&) = delete;
+  stack_pool& operator=(const stack_pool&) = delete;
+
+  /// A stack of `size` usable bytes; sizes other than the pool's are not cached.
+  boost::context::stack_context allocate(std::size_t size);
+  void deallocate(boost::context::stack_context& sctx) noexcept;
+
+  std::size_t stack_size() const noexcept { return stack_size_; }
+  std::size_t cached() const noexcept { return free_.size(); }
+
+ private:
+  std::size_t stack_size_;
+  std::size_t max_cached_;
+  std::vector<boost::context::stack_context> free_;
+};
+
+/// The StackAllocator Boost.Context copies into each fiber: a pointer to the shard's pool.
+struct pooled_stack_allocator {
+  stack_pool* pool;
+  std::size_t size;
+  boost::context::stack_context* record = nullptr;  ///< If set, receives the stack's bounds.
+  boost::context::stack_context allocate() {
+    auto s = pool->allocate(size);
+    if (record) *record = s;
+    return s;
+  }
+  void deallocate(boost::context::stack_context& sctx) noexcept { pool->deallocate(sctx); }
+};
+
+}  // namespace dusty::detail

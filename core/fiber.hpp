@@ -1,0 +1,79 @@
+#pragma once
+// Fibers: stackful, cooperatively scheduled threads of control that live on one shard.
+// A fiber runs until it waits (I/O, sleep, lock, queue, join, cross-core reply) or
+// yields; the shard then runs another. Stacks come from a per-shard pool, each with a
+// guard page, and hold only the pages they touch.
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <utility>
+
+namespace dusty {
+
+namespace detail {
+struct fiber_context;
+detail::fiber_context* spawn_fiber(std::move_only_function<void()> body, std::size_t stack_size);
+}  // namespace detail
+
+struct fiber_options {
+  /// Usable stack bytes. Default: 0, meaning runtime_config::fiber_stack_size.
+  std::size_t stack_size = 0;
+};
+
+/// A handle to a fiber, like std::thread's but cheap. Destroying a handle that was not
+/// joined detaches the fiber; an exception escaping a detached fiber is logged.
+/// All member functions must be called on the fiber's own shard.
+class fiber {
+ public:
+  fiber() noexcept = default;
+  fiber(fiber&& other) noexcept : ctx_(std::exchange(other.ctx_, nullptr)) {}
+  fiber& operator=(fiber&& other) noexcept;
+  ~fiber();
+
+  /// Suspends the caller until the fiber has finished, then rethrows the exception that
+  /// escaped it, if any. Throws cancelled_error if the *caller* is cancelled while
+  /// waiting (the fiber keeps running; join again or cancel it). Leaves the handle empty.
+  void join();
+
+  /// Cancels the fiber: whatever it waits on now or later throws cancelled_error in it.
+  void cancel() noexcept;
+
+  /// Lets the fiber run on with nobody to join it.
+  void detach() noexcept;
+
+  bool joinable() const noexcept { return ctx_ != nullptr; }
+  /// True once the fiber's function has returned or thrown.
+  bool done() const noexcept;
+
+ private:
+  friend fiber spawn_with(std::move_only_function<void()>, fiber_options);
+  explicit fiber(detail::fiber_context* ctx) noexcept : ctx_(ctx) {}
+  void reset() noexcept;
+
+  detail::fiber_context* ctx_ = nullptr;
+};
+
+/// Starts a fiber on the calling shard. It first runs at the shard's next loop turn.
+/// Call from a shard's thread (a fiber, or a cross-core task).
+fiber spawn_with(std::move_only_function<void()> fn, fiber_options options);
+
+template <class F>
+fiber spawn(F&& fn, fiber_options options = {}) {
+  return spawn_with(std::move_only_function<void()>(std::forward<F>(fn)), options);
+}
+
+/// Lets the other ready fibers of this shard run, then continues. Throws cancelled_error
+/// if the fiber has been cancelled (so a busy loop that yields is cancellable).
+void yield();
+
+/// Suspends the calling fiber for `d` (timers have the steady clock's resolution; the
+/// reactor wakes at the earliest due timer). Throws cancelled_error when cancelled.
+void sleep_for(std::chrono::steady_clock::duration d);
+void sleep_until(std::chrono::steady_clock::time_point t);
+
+/// True when the calling fiber has been cancelled or a deadline scope around it expired.
+bool cancellation_pending();
+/// Throws cancelled_error when cancellation_pending().
+void check_cancelled();
+
+}  // namespace dusty

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# dusty's two front-door commands (see README.md):
+#   ./dev.sh run [app flags]   build Release and start the main app
+#   ./dev.sh test              build and run the whole test suite (Release and ASan+UBSan,
+#                              both reactor backends); exits non-zero on any failure
+set -euo pipefail
+cd "$(dirname "$0")"
+./scripts/setup.sh
+
+jobs=$(nproc)
+configure() { # <dir> <cmake args...>
+  local dir=$1; shift
+  [[ -f $dir/build.ninja ]] || cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
+}
+
+cmd=${1:-}
+shift || true
+case "$cmd" in
+  run)
+    configure build/release -DCMAKE_BUILD_TYPE=Release
+    cmake --build build/release -j"$jobs" --target dusty-echo
+    exec build/release/apps/echo/dusty-echo "$@"
+    ;;
+  test)
+    configure build/release -DCMAKE_BUILD_TYPE=Release
+    cmake --build build/release -j"$jobs"
+    ctest --test-dir build/release --output-on-failure -j"$jobs" --timeout 300
+    configure build/asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDUSTY_SANITIZE=ON -DDUSTY_BUILD_PERF=OFF
+    cmake --build build/asan -j"$jobs"
+    ctest --test-dir build/asan --output-on-failure -j"$jobs" --timeout 600
+    ;;
+  *)
+    echo "usage: ./dev.sh run [app flags] | ./dev.sh test" >&2
+    exit 2
+    ;;
+esac
