@@ -1,0 +1,408 @@
+#include <dusty/http/detail/request_parser.hpp>
+
+#include <dusty/http/detail/ascii.hpp>
+
+#include <llhttp.h>
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+#include <limits>
+
+namespace dusty::http::detail {
+namespace {
+
+constexpr std::size_t max_head_limit = std::size_t{1} << 30;
+
+llhttp_t* as_llhttp(void* storage) noexcept { return static_cast<llhttp_t*>(storage); }
+
+method from_llhttp(std::uint8_t m) noexcept {
+  switch (m) {
+    case HTTP_GET: return method::get;
+    case HTTP_HEAD: return method::head;
+    case HTTP_POST: return method::post;
+    case HTTP_PUT: return method::put;
+    case HTTP_PATCH: return method::patch;
+    case HTTP_DELETE: return method::delete_;
+    case HTTP_OPTIONS: return method::options;
+    case HTTP_CONNECT: return method::connect;
+    case HTTP_TRACE: return method::trace;
+    default: return method::other;
+  }
+}
+
+errc from_llhttp_errno(const llhttp_t& p) noexcept {
+  switch (static_cast<llhttp_errno_t>(p.error)) {
+    case HPE_INVALID_METHOD: return errc::invalid_method;
+    case HPE_INVALID_URL: return errc::invalid_target;
+    case HPE_INVALID_CONSTANT:
+    case HPE_INVALID_VERSION: return errc::invalid_version;
+    case HPE_PAUSED_H2_UPGRADE: return errc::version_not_supported;
+    case HPE_INVALID_HEADER_TOKEN:
+    case HPE_UNEXPECTED_SPACE: return errc::invalid_header;
+    case HPE_CR_EXPECTED:
+    case HPE_LF_EXPECTED:
+    case HPE_STRICT: return errc::invalid_line_ending;
+    case HPE_INVALID_CONTENT_LENGTH: return errc::invalid_content_length;
+    case HPE_UNEXPECTED_CONTENT_LENGTH:
+      // llhttp uses this code for both smuggling shapes; the flags tell them apart.
+      return (p.flags & F_TRANSFER_ENCODING) != 0 ? errc::content_length_with_transfer_encoding
+                                                  : errc::duplicate_content_length;
+    case HPE_INVALID_TRANSFER_ENCODING: return errc::invalid_transfer_encoding;
+    default: return errc::bad_request;
+  }
+}
+
+// Every member of a Transfer-Encoding list must be "chunked"; llhttp has already checked
+// that the last one is, and that it appears once.
+bool only_chunked(std::string_view list) noexcept {
+  while (!list.empty()) {
+    auto comma = list.find(',');
+    auto member = trim_ows(list.substr(0, comma));
+    if (!member.empty() && !iequals(member, "chunked")) {
+      return false;
+    }
+    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+  }
+  return true;
+}
+
+void split_target(request_head& h) noexcept {
+  std::string_view t = h.target;
+  if (t.starts_with('/')) {
+    auto end = t.find_first_of("?#");
+    h.path = t.substr(0, end);
+  } else if (auto scheme = t.find("://"); scheme != std::string_view::npos) {
+    // absolute-form (RFC 9112 section 3.2.2): route on its path.
+    auto rest = t.substr(scheme + 3);
+    auto path_start = rest.find_first_of("/?#");
+    if (path_start == std::string_view::npos || rest[path_start] != '/') {
+      h.path = "/";
+      t = path_start == std::string_view::npos ? std::string_view{} : rest.substr(path_start);
+    } else {
+      t = rest.substr(path_start);
+      h.path = t.substr(0, t.find_first_of("?#"));
+    }
+  } else if (t == "*") {
+    h.path = t;
+    return;
+  } else {
+    return;  // authority-form: no path
+  }
+  auto q = t.find('?');
+  if (q != std::string_view::npos) {
+    auto query = t.substr(q + 1);
+    h.query = query.substr(0, query.find('#'));
+  }
+}
+
+}  // namespace
+
+struct request_parser::callbacks {
+  static request_parser& self(llhttp_t* p) noexcept { return *static_cast<request_parser*>(p->data); }
+
+  static int fail(llhttp_t* p, errc e) noexcept {
+    self(p).callback_error_ = e;
+    llhttp_set_error_reason(p, "dusty");
+    return HPE_USER;
+  }
+
+  static int on_method(llhttp_t* p, const char* at, std::size_t n) noexcept {
+    auto& s = self(p);
+    if (s.in_ != in_span::method) {
+      s.in_ = in_span::method;
+      s.method_ = {static_cast<std::uint32_t>(at - s.base_), 0};
+    }
+    s.extend(s.method_, at, n);
+    return 0;
+  }
+
+  static int on_url(llhttp_t* p, const char* at, std::size_t n) noexcept {
+    auto& s = self(p);
+    if (s.in_ != in_span::url) {
+      s.in_ = in_span::url;
+      s.url_ = {static_cast<std::uint32_t>(at - s.base_), 0};
+    }
+    s.extend(s.url_, at, n);
+    return 0;
+  }
+
+  static int begin_field(llhttp_t* p, std::uint32_t offset) noexcept {
+    auto& s = self(p);
+    if (s.raw_fields_.size() == s.limits_.max_headers) {
+      return fail(p, errc::too_many_headers);
+    }
+    s.in_ = in_span::field;
+    s.raw_fields_.push_back({{offset, 0}, {offset, 0}});
+    return 0;
+  }
+
+  static int on_header_field(llhttp_t* p, const char* at, std::size_t n) noexcept {
+    auto& s = self(p);
+    if (s.in_ != in_span::field) {
+      if (int rc = begin_field(p, static_cast<std::uint32_t>(at - s.base_)); rc != 0) {
+        return rc;
+      }
+    }
+    s.extend(s.raw_fields_.back().name, at, n);
+    return 0;
+  }
+
+  static int on_header_value(llhttp_t* p, const char* at, std::size_t n) noexcept {
+    auto& s = self(p);
+    auto& value = s.raw_fields_.back().value;
+    if (s.in_ != in_span::value) {
+      s.in_ = in_span::value;
+      value = {static_cast<std::uint32_t>(at - s.base_), 0};
+    }
+    s.extend(value, at, n);
+    return 0;
+  }
+
+  static int on_span_complete(llhttp_t* p) noexcept {
+    self(p).in_ = in_span::none;
+    return 0;
+  }
+
+  static int on_header_field_complete(llhttp_t* p) noexcept {
+    // An empty name gets no data callback; record the field so finish() rejects it.
+    auto& s = self(p);
+    if (s.in_ != in_span::field) {
+      if (int rc = begin_field(p, 0); rc != 0) {
+        return rc;
+      }
+    }
+    s.in_ = in_span::none;
+    return 0;
+  }
+
+  static int on_headers_complete(llhttp_t*) noexcept { return HPE_PAUSED; }
+
+  static const llhttp_settings_t& settings() noexcept {
+    static const llhttp_settings_t instance = [] {
+      llhttp_settings_t s;
+      llhttp_settings_init(&s);
+      s.on_method = on_method;
+      s.on_method_complete = on_span_complete;
+      s.on_url = on_url;
+      s.on_url_complete = on_span_complete;
+      s.on_header_field = on_header_field;
+      s.on_header_field_complete = on_header_field_complete;
+      s.on_header_value = on_header_value;
+      s.on_header_value_complete = on_span_complete;
+      s.on_headers_complete = on_headers_complete;
+      return s;
+    }();
+    return instance;
+  }
+};
+
+static_assert(sizeof(llhttp_t) <= 128 && alignof(llhttp_t) <= 8, "grow request_parser::llhttp_storage_");
+
+std::optional<std::string_view> request_head::header(std::string_view name) const noexcept {
+  for (const auto& f : headers) {
+    if (iequals(f.name, name)) {
+      return f.value;
+    }
+  }
+  return std::nullopt;
+}
+
+request_parser::request_parser(const parser_limits& limits) : limits_{limits} {
+  limits_.max_head_size = std::min(limits_.max_head_size, max_head_limit);
+  limits_.max_request_line = std::min(limits_.max_request_line, limits_.max_head_size);
+  limits_.max_headers = std::min<std::size_t>(limits_.max_headers, std::numeric_limits<std::uint16_t>::max());
+  raw_fields_.reserve(limits_.max_headers);
+  fields_.reserve(limits_.max_headers);
+  reset();
+}
+
+void request_parser::reset() noexcept {
+  llhttp_init(as_llhttp(llhttp()), HTTP_REQUEST, &callbacks::settings());
+  base_ = nullptr;
+  fed_ = scanned_ = line_start_ = 0;
+  request_line_done_ = head_end_seen_ = false;
+  head_size_ = 0;
+  error_.clear();
+  in_ = in_span::none;
+  method_ = url_ = {};
+  raw_fields_.clear();
+  fields_.clear();
+  head_ = {};
+}
+
+void request_parser::extend(span& s, const char* at, std::size_t size) noexcept {
+  s.size = static_cast<std::uint32_t>(at + size - base_) - s.offset;
+}
+
+// Checks line endings, line folding and the size limits ahead of llhttp, which in 8.1
+// accepts a bare LF after the request line and after the last field, and accepts obs-fold.
+// Returns the first violation, if any; `stop` is how far llhttp may read: up to the
+// violation, so whichever of the two checks fails first in byte order reports.
+std::error_code request_parser::scan(std::string_view buffer, std::size_t& stop) {
+  constexpr std::size_t none = std::string_view::npos;
+  const char* const data = buffer.data();
+  const std::size_t end = buffer.size();
+  std::size_t i = scanned_;
+  stop = end;
+  // One line (or the rest of one) per turn, with memchr doing the byte work.
+  while (i < end && !head_end_seen_) {
+    const std::size_t limit = std::max(i, std::min(end, limits_.max_head_size));
+    const auto* lf_at = static_cast<const char*>(std::memchr(data + i, '\n', limit - i));
+    const std::size_t lf = lf_at != nullptr ? static_cast<std::size_t>(lf_at - data) : none;
+    const auto* cr_at = static_cast<const char*>(std::memchr(data + i, '\r', std::min(lf, limit) - i));
+    const std::size_t cr = cr_at != nullptr ? static_cast<std::size_t>(cr_at - data) : none;
+    // Whether a CR ending the buffer is bare depends on the next byte: hold it back from
+    // llhttp too, so the error found does not depend on where the input was split.
+    const bool cr_pending = cr != none && cr + 1 == end;
+    const std::size_t content_end = std::min({cr, lf, limit});
+
+    std::size_t bad = none;
+    errc why = errc::bad_request;
+    auto consider = [&](std::size_t at, errc e) {
+      if (at < bad) {
+        bad = at;
+        why = e;
+      }
+    };
+    if (request_line_done_ && i == line_start_ && i < limit && is_ows(data[i])) {
+      consider(i, errc::obsolete_line_folding);
+    }
+    if (!request_line_done_ && line_start_ + limits_.max_request_line < content_end) {
+      consider(line_start_ + limits_.max_request_line, errc::uri_too_long);
+    }
+    if (cr != none && !cr_pending && data[cr + 1] != '\n') {
+      consider(cr, errc::invalid_line_ending);
+    }
+    if (lf != none && (lf == 0 || data[lf - 1] != '\r')) {
+      consider(lf, errc::invalid_line_ending);
+    }
+    if (lf == none && limit < end) {
+      consider(limit, request_line_done_ ? errc::header_too_large : errc::uri_too_long);
+    }
+    if (bad != none) {
+      stop = bad;
+      return why;
+    }
+    if (lf == none) {
+      i = cr_pending ? cr : end;
+      stop = i;
+      break;
+    }
+    const bool empty_line = lf - 1 == line_start_;
+    if (empty_line && request_line_done_) {
+      head_end_seen_ = true;
+    } else if (!empty_line) {
+      request_line_done_ = true;
+    }
+    i = lf + 1;
+    line_start_ = static_cast<std::uint32_t>(i);
+  }
+  scanned_ = static_cast<std::uint32_t>(i);
+  return {};
+}
+
+result<std::size_t> request_parser::parse(std::string_view buffer) {
+  if (error_) {
+    return std::unexpected(error_);
+  }
+  if (head_size_ != 0) {
+    return head_size_;
+  }
+  assert(buffer.size() >= fed_);
+
+  std::size_t stop = buffer.size();
+  const std::error_code scan_error = scan(buffer, stop);
+
+  auto* p = as_llhttp(llhttp());
+  p->data = this;
+  base_ = buffer.data();
+  const char* from = buffer.data() + fed_;
+  const llhttp_errno_t rc = llhttp_execute(p, from, stop - fed_);
+  if (rc == HPE_PAUSED) {
+    head_size_ = static_cast<std::size_t>(llhttp_get_error_pos(p) - buffer.data());
+    fed_ = static_cast<std::uint32_t>(head_size_);
+    if (auto ec = finish(buffer)) {
+      head_size_ = 0;
+      error_ = ec;
+      return std::unexpected(error_);
+    }
+    return head_size_;
+  }
+  if (rc == HPE_OK) {
+    fed_ = static_cast<std::uint32_t>(stop);
+    if (scan_error) {
+      error_ = scan_error;
+      return std::unexpected(error_);
+    }
+    return std::size_t{0};
+  }
+  error_ = rc == HPE_USER ? make_error_code(callback_error_) : make_error_code(from_llhttp_errno(*p));
+  return std::unexpected(error_);
+}
+
+std::error_code request_parser::finish(std::string_view buffer) {
+  const auto* p = as_llhttp(llhttp());
+  auto view = [&](span s) { return buffer.substr(s.offset, s.size); };
+  request_head& h = head_;
+
+  if (p->http_major != 1 || p->http_minor > 1) {
+    return errc::version_not_supported;
+  }
+  h.version = p->http_minor == 0 ? 10 : 11;
+  h.method = from_llhttp(p->method);
+  h.method_token = view(method_);
+  h.target = view(url_);
+  split_target(h);
+  if (h.method == method::connect) {
+    // CONNECT takes the authority form only (RFC 9112 section 3.2.3).
+    if (h.target.starts_with('/') || h.target == "*" || h.target.find("://") != std::string_view::npos) {
+      return errc::invalid_target;
+    }
+  } else if (h.target == "*" && h.method != method::options) {
+    return errc::invalid_target;
+  }
+
+  std::size_t hosts = 0;
+  bool other_coding = false;
+  for (const auto& raw : raw_fields_) {
+    header_field f{view(raw.name), trim_ows(view(raw.value))};
+    if (f.name.empty()) {
+      return errc::invalid_header;
+    }
+    if (iequals(f.name, "host")) {
+      ++hosts;
+    } else if (iequals(f.name, "transfer-encoding")) {
+      other_coding = other_coding || !only_chunked(f.value);
+    } else if (iequals(f.name, "expect") && h.version == 11) {
+      if (!iequals(f.value, "100-continue")) {
+        return errc::unsupported_expectation;
+      }
+      h.expect_continue = true;
+    }
+    fields_.push_back(f);
+  }
+  h.headers = fields_;
+  if (hosts > 1 || (hosts == 0 && h.version == 11 && limits_.require_host)) {
+    return errc::invalid_host;
+  }
+
+  if ((p->flags & F_TRANSFER_ENCODING) != 0) {
+    // RFC 9112 section 6.1: Transfer-Encoding in HTTP/1.0 means faulty framing.
+    if (h.version == 10 || (p->flags & F_CHUNKED) == 0) {
+      return errc::invalid_transfer_encoding;
+    }
+    if (other_coding) {
+      return errc::unsupported_transfer_encoding;
+    }
+    h.framing = body_framing::chunked;
+  } else if ((p->flags & F_CONTENT_LENGTH) != 0 && p->content_length > 0) {
+    h.framing = body_framing::content_length;
+    h.content_length = p->content_length;
+  }
+  h.keep_alive = llhttp_should_keep_alive(p) != 0;
+  h.upgrade = p->upgrade != 0;
+  return {};
+}
+
+}  // namespace dusty::http::detail
