@@ -4,16 +4,14 @@
 //
 // Messages are for logs only and are not part of the API; compare codes, not text.
 
+#include <dusty/core/result.hpp>
 #include <dusty/http/status.hpp>
 
-#include <expected>
 #include <system_error>
 
 namespace dusty::http {
 
-/// A value or the error that prevented it.
-template <class T>
-using result = std::expected<T, std::error_code>;
+using dusty::result;
 
 /// Errors raised by request parsing, body decoding, routing and query parsing.
 ///

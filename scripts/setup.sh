@@ -7,7 +7,7 @@ packages=(
   # build
   build-essential cmake ninja-build pkg-config
   liburing-dev libboost-context-dev libmimalloc-dev libssl-dev zlib1g-dev
-  libgtest-dev libgmock-dev libbenchmark-dev node-llhttp
+  libgtest-dev libgmock-dev libbenchmark-dev node-llhttp nlohmann-json3-dev
   # peers the tests and benchmarks talk to
   curl wrk nginx-light h2o nghttp2-client apache2-utils
   python3 python3-requests python3-httpbin gunicorn

@@ -228,6 +228,7 @@ void request_parser::reset() noexcept {
   method_ = url_ = {};
   raw_fields_.clear();
   fields_.clear();
+  head_base_ = nullptr;
   head_ = {};
 }
 
@@ -302,6 +303,23 @@ std::error_code request_parser::scan(std::string_view buffer, std::size_t& stop)
   return {};
 }
 
+void request_parser::rebase(const char* copy) noexcept {
+  const char* old = head_base_;
+  std::size_t size = head_size_;
+  auto move = [&](std::string_view& v) {
+    if (v.data() >= old && v.data() + v.size() <= old + size) v = {copy + (v.data() - old), v.size()};
+  };
+  move(head_.method_token);
+  move(head_.target);
+  move(head_.path);
+  move(head_.query);
+  for (auto& f : fields_) {
+    move(f.name);
+    move(f.value);
+  }
+  head_base_ = copy;
+}
+
 result<std::size_t> request_parser::parse(std::string_view buffer) {
   if (error_) {
     return std::unexpected(error_);
@@ -321,6 +339,7 @@ result<std::size_t> request_parser::parse(std::string_view buffer) {
   const llhttp_errno_t rc = llhttp_execute(p, from, stop - fed_);
   if (rc == HPE_PAUSED) {
     head_size_ = static_cast<std::size_t>(llhttp_get_error_pos(p) - buffer.data());
+    head_base_ = buffer.data();
     fed_ = static_cast<std::uint32_t>(head_size_);
     if (auto ec = finish(buffer)) {
       head_size_ = 0;

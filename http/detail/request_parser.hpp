@@ -152,6 +152,10 @@ class request_parser {
   /// Forgets the current request; the next `parse()` starts a new one.
   void reset() noexcept;
 
+  /// Points every view of a complete head at `copy`, a byte-for-byte copy of the head
+  /// (its first head().size bytes) made elsewhere, so the original buffer may change.
+  void rebase(const char* copy) noexcept;
+
   /// The limits given at construction, after clamping.
   const parser_limits& limits() const noexcept { return limits_; }
 
@@ -183,6 +187,7 @@ class request_parser {
   bool request_line_done_ = false;
   bool head_end_seen_ = false;
   std::size_t head_size_ = 0;  // non-zero once complete
+  const char* head_base_ = nullptr;  // what head_'s views point into
   std::error_code error_;      // sticky
   errc callback_error_ = errc::bad_request;
   in_span in_ = in_span::none;

@@ -1,0 +1,328 @@
+#include <dusty/http/detail/connection.hpp>
+
+#include <dusty/core/deadline.hpp>
+#include <dusty/core/log.hpp>
+#include <dusty/http/detail/date_cache.hpp>
+#include <dusty/http/status.hpp>
+#include <dusty/net/buffered_stream.hpp>
+#include <dusty/net/error.hpp>
+
+#include <charconv>
+#include <cstring>
+
+namespace dusty::http::detail {
+
+server_shared::server_shared(server_config c)
+    : config(std::move(c)),
+      routes(config.limits.max_params),
+      parser{.max_request_line = config.limits.max_request_line,
+             .max_head_size = config.limits.max_head_size,
+             .max_headers = config.limits.max_headers},
+      body{.max_body_size = config.limits.max_body_size} {}
+
+namespace {
+
+void append_number(std::string& out, std::uint64_t n) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, n);
+  out.append(buf, r.ptr);
+}
+
+// The connection's side of a request body: decodes it from the buffered stream as the
+// handler asks. A piece stays in the input buffer (not consumed) until the next call,
+// so the view handed out stays valid without a copy.
+class connection_body final : public body_source {
+ public:
+  connection_body(net::buffered_stream& io, const request_head& head, const server_shared& shared)
+      : io_(io), head_(head), shared_(shared) {}
+
+  std::string_view read_some() override {
+    io_.consume(std::exchange(unconsumed_, 0));
+    if (!started_) start();
+    while (!decoder_.done()) {
+      if (io_.data().empty()) fill();
+      auto piece = decoder_.decode(io_.view());
+      if (!piece) throw status_error(status_for(piece.error()), piece.error().message());
+      if (!piece->data.empty()) {
+        unconsumed_ = piece->consumed;
+        return piece->data;
+      }
+      io_.consume(piece->consumed);
+    }
+    return {};
+  }
+
+  /// After the handler: reads and discards what it left, up to max_drain. False when
+  /// the connection cannot be reused (too much left, bad framing, client silent).
+  bool drain() noexcept {
+    io_.consume(std::exchange(unconsumed_, 0));
+    if (head_.framing == body_framing::none) return true;
+    if (!started_ && head_.expect_continue) return false;  // the client is waiting for 100
+    try {
+      std::size_t discarded = 0;
+      while (!read_some().empty()) {
+        discarded += unconsumed_;
+        io_.consume(std::exchange(unconsumed_, 0));
+        if (discarded > shared_.config.limits.max_drain) return false;
+      }
+      return true;
+    } catch (...) {
+      return false;
+    }
+  }
+
+ private:
+  void start() {
+    started_ = true;
+    auto d = body_decoder::create(head_, shared_.body);
+    if (!d) throw status_error(status_for(d.error()), d.error().message());
+    decoder_ = std::move(*d);
+    if (head_.expect_continue && !decoder_.done()) {
+      static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+      if (!io_.write(go_on) || !io_.flush(after(shared_.config.timeouts.write)))
+        throw client_gone("client went away before sending its body");
+    }
+  }
+
+  void fill() {
+    auto r = io_.fill(after(shared_.config.timeouts.body_read));
+    if (r) return;
+    if (r.error() == dusty::errc::timed_out) throw status_error(408, "timed out reading the request body");
+    if (r.error() == dusty::errc::eof) throw status_error(400, "request body ended early");
+    throw client_gone("client connection failed: " + r.error().message());
+  }
+
+  net::buffered_stream& io_;
+  const request_head& head_;
+  const server_shared& shared_;
+  body_decoder decoder_;
+  bool started_ = false;
+  std::size_t unconsumed_ = 0;
+};
+
+// The connection's side of a response: frames and writes it.
+class connection_sink final : public response_sink {
+ public:
+  connection_sink(net::buffered_stream& io, const server_shared& shared) : io_(io), shared_(shared) {}
+
+  void begin(const request_head& head, bool closing) {
+    head_ = &head;
+    closing_ = closing;
+    chunked_ = false;
+    streamed_ = false;
+  }
+  bool closing() const noexcept { return closing_; }
+
+  void send_head(const response& res, bool streaming) override {
+    streamed_ = streaming;
+    if (streaming) {
+      // HTTP/1.0 has no chunked coding: the body then ends when the connection does.
+      chunked_ = head_->version == 11;
+      if (!chunked_) closing_ = true;
+    }
+    write_head(res, streaming, res.body.size());
+  }
+
+  void send_piece(std::string_view data) override {
+    if (head_->method == method::head || data.empty()) return;
+    if (chunked_) {
+      char size_line[24];
+      auto r = std::to_chars(size_line, size_line + 16, data.size(), 16);
+      *r.ptr++ = '\r';
+      *r.ptr++ = '\n';
+      put(std::string_view(size_line, static_cast<std::size_t>(r.ptr - size_line)));
+      put(data);
+      put("\r\n");
+    } else {
+      put(data);
+    }
+  }
+
+  void flush() override {
+    if (!io_.flush(after(shared_.config.timeouts.write))) throw client_gone("client stopped reading");
+  }
+
+  /// Completes the exchange after the handler: the whole response, or the end of a
+  /// streamed one.
+  void finish(response& res) {
+    if (streamed_) {
+      if (res.used_writer()) send_piece(res.writer_body());
+      if (chunked_ && head_->method != method::head) put("0\r\n\r\n");
+      return;
+    }
+    std::string_view body = res.used_writer() ? res.writer_body() : res.body.view();
+    write_head(res, false, body.size());
+    if (head_->method != method::head && status_allows_body(res.status)) put(body);
+  }
+
+  /// An answer the server makes itself (errors before routing, 503 when full).
+  void send_plain(unsigned status, std::string_view text) {
+    out_.clear();
+    start_line(status);
+    out_ += "Content-Type: text/plain\r\nContent-Length: ";
+    append_number(out_, text.size());
+    out_ += "\r\nConnection: close\r\n\r\n";
+    out_ += text;
+    put(out_);
+  }
+
+ private:
+  void start_line(unsigned status) {
+    out_ += "HTTP/1.1 ";
+    append_number(out_, status);
+    out_ += ' ';
+    out_ += reason_phrase(status);
+    out_ += "\r\n";
+    if (!shared_.config.server_name.empty()) out_.append("Server: ").append(shared_.config.server_name).append("\r\n");
+    out_.append("Date: ").append(http_date()).append("\r\n");
+  }
+
+  void write_head(const response& res, bool streaming, std::size_t length) {
+    if (res.closes_connection()) closing_ = true;
+    out_.clear();
+    start_line(res.status);
+    for (const auto& f : res.headers()) out_.append(f.name).append(": ").append(f.value).append("\r\n");
+    if (streaming) {
+      if (chunked_) out_ += "Transfer-Encoding: chunked\r\n";
+    } else if (status_allows_body(res.status)) {
+      out_ += "Content-Length: ";
+      append_number(out_, length);
+      out_ += "\r\n";
+    }
+    if (closing_)
+      out_ += "Connection: close\r\n";
+    else if (head_->version == 10)
+      out_ += "Connection: keep-alive\r\n";
+    out_ += "\r\n";
+    put(out_);
+  }
+
+  void put(std::string_view bytes) {
+    if (!io_.write(bytes, after(shared_.config.timeouts.write))) throw client_gone("client stopped reading");
+  }
+
+  net::buffered_stream& io_;
+  const server_shared& shared_;
+  const request_head* head_ = nullptr;
+  std::string out_;
+  bool closing_ = false;
+  bool chunked_ = false;
+  bool streamed_ = false;
+};
+
+// Why reading a request head stopped: a status to answer with before closing, or 0 to
+// close silently (the client left or idled out).
+unsigned head_failure_status(const std::error_code& ec) {
+  if (ec == dusty::errc::timed_out) return 408;
+  if (ec == net::errc::input_limit) return 431;
+  return 0;
+}
+
+}  // namespace
+
+void serve_connection(const server_shared& shared, net::connection& conn, connection_control& control, void* app) {
+  const auto& cfg = shared.config;
+  net::buffered_stream io(conn, {.max_input = cfg.limits.max_head_size + 4096});
+  request_parser parser(shared.parser);
+  dusty::arena arena;
+  connection_sink sink(io, shared);
+  std::optional<net::socket_address> remote;
+  if (auto a = conn.remote_address()) remote = *a;
+
+  for (bool first = true;; first = false) {
+    // Wait for a request, with nothing but the socket held while idle.
+    control.idle = true;
+    if (control.draining) return;
+    if (io.data().empty()) {
+      if (io.pending_output() && !io.flush(after(cfg.timeouts.write))) return;
+      auto r = io.fill(after(first ? cfg.timeouts.request_head : cfg.timeouts.keep_alive));
+      if (!r) return;  // closed, or idle too long: nothing to answer
+    }
+    control.idle = false;
+
+    // Read the head, under one deadline from its first byte (slowloris gets 408).
+    deadline head_deadline = after(cfg.timeouts.request_head);
+    std::size_t head_size = 0;
+    for (;;) {
+      auto parsed = parser.parse(io.view());
+      if (!parsed) {
+        unsigned status = static_cast<unsigned>(status_for(parsed.error()));
+        sink.send_plain(status, reason_phrase(status));
+        (void)io.flush(after(cfg.timeouts.write));
+        return;
+      }
+      if ((head_size = *parsed) != 0) break;
+      if (io.pending_output() && !io.flush(after(cfg.timeouts.write))) return;
+      auto r = io.fill(head_deadline);
+      if (!r) {
+        if (unsigned status = head_failure_status(r.error())) {
+          sink.send_plain(status, reason_phrase(status));
+          (void)io.flush(after(cfg.timeouts.write));
+        }
+        return;
+      }
+    }
+
+    // The head moves to the request's arena so the input buffer is free to change.
+    char* copy = static_cast<char*>(arena.allocate(head_size, 1));
+    std::memcpy(copy, io.view().data(), head_size);
+    parser.rebase(copy);
+    io.consume(head_size);
+    const request_head& head = parser.head();
+
+    connection_body body(io, head, shared);
+    request req(head, arena, &body, cfg.limits.max_query_params);
+    req.set_app(app);
+    if (remote) req.set_remote_address(*remote);
+    response res(arena, sink, cfg.writer_buffer);
+    sink.begin(head, !head.keep_alive || control.draining);
+
+    bool broken = false;
+    try {
+      if (cfg.timeouts.handler.count() > 0)
+        with_timeout(cfg.timeouts.handler, [&] { shared.routes.dispatch(req, res); });
+      else
+        shared.routes.dispatch(req, res);
+    } catch (const cancelled_error&) {
+      throw;
+    } catch (const client_gone&) {
+      broken = true;
+    } catch (const timeout_error&) {
+      broken = res.head_sent();
+      if (!broken) {
+        res.reset();
+        res.status = 503;
+        res.content_type("text/plain");
+        res.body = "Service Unavailable: the handler timed out";
+      }
+    } catch (...) {
+      broken = res.head_sent();
+      if (broken) {
+        log::error("handler failed after the response head was sent for ", req.method_name(), " ", req.path());
+      } else {
+        try {
+          shared.routes.handle_error(req, res, std::current_exception());
+        } catch (...) {
+          broken = true;
+        }
+      }
+    }
+    if (broken) return;
+
+    try {
+      sink.finish(res);
+    } catch (const client_gone&) {
+      return;
+    }
+    bool keep = !sink.closing() && body.drain();
+    parser.reset();
+    arena.reset();
+    if (!keep || control.draining) {
+      (void)io.flush(after(cfg.timeouts.write));
+      (void)conn.shutdown(net::shutdown_how::write);
+      return;
+    }
+  }
+}
+
+}  // namespace dusty::http::detail

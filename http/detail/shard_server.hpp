@@ -1,0 +1,49 @@
+#pragma once
+// One shard's part of a server: its listener, the fiber accepting on it, and the fibers
+// of its connections. Lives in a sharded<shard_server>, so each is built, run and
+// stopped on its own shard.
+#include <dusty/core/fiber.hpp>
+#include <dusty/core/detail/wait_queue.hpp>
+#include <dusty/http/detail/connection.hpp>
+#include <dusty/net/listener.hpp>
+
+#include <list>
+#include <optional>
+
+namespace dusty::http::detail {
+
+class shard_server {
+ public:
+  explicit shard_server(const server_shared* shared) noexcept : shared_(shared) {}
+  ~shard_server();
+
+  /// Binds and listens on `address` (SO_REUSEPORT). Throws std::system_error with a
+  /// message naming the address. Returns the bound address (the real port for port 0).
+  net::socket_address listen(const net::socket_address& address);
+  /// Starts accepting; `app` is passed to every handler of this shard.
+  void start(void* app);
+  /// Graceful stop: no new connections, idle ones closed at once, busy ones finish their
+  /// current request within timeouts.drain and are then cancelled. Suspends until every
+  /// connection of this shard is gone.
+  void stop();
+
+  std::size_t connections() const noexcept { return connections_.size(); }
+
+ private:
+  struct entry {
+    fiber worker;
+    connection_control control;
+  };
+  void accept_loop();
+  void serve(net::connection conn);
+
+  const server_shared* shared_;
+  void* app_ = nullptr;
+  std::optional<net::listener> listener_;
+  fiber acceptor_;
+  std::list<entry> connections_;
+  dusty::detail::wait_queue connection_ended_;
+  bool stopping_ = false;
+};
+
+}  // namespace dusty::http::detail

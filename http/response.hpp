@@ -1,0 +1,193 @@
+#pragma once
+// response: what a handler fills in. Set `status`, `body` and headers and return; the
+// server frames and sends it (Content-Length, keep-alive, HEAD without a body). Or
+// stream: chunk() sends a chunked body piece by piece, writer() buffers and switches to
+// chunked when it outgrows its buffer, start_event_stream() begins Server-Sent Events.
+//
+//   res.status = 201;
+//   res.header("Location", "/users/42");
+//   res.json({{"id", 42}});
+//
+// A response belongs to its connection's fiber. Calls that send (chunk, writer flushes,
+// event_stream) suspend; if the client has gone they throw client_gone, which the
+// server treats as the quiet end of the exchange.
+#include <dusty/core/arena.hpp>
+#include <dusty/http/detail/request_parser.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <memory_resource>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dusty::http {
+
+class response;
+
+/// Thrown by sending calls when the client is gone (reset, closed, or a write timed out).
+class client_gone : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+namespace detail {
+/// Where a response goes: a connection, or a test capture.
+class response_sink {
+ public:
+  virtual ~response_sink() = default;
+  /// Sends the status line and headers. `streaming`: the body follows in pieces of
+  /// unknown total length (chunked in HTTP/1.1, until close in HTTP/1.0).
+  virtual void send_head(const response& res, bool streaming) = 0;
+  /// Sends one piece of a streamed body.
+  virtual void send_piece(std::string_view data) = 0;
+  /// Pushes buffered bytes to the client now.
+  virtual void flush() = 0;
+};
+}  // namespace detail
+
+/// A response body that either borrows (string literals, views of long-lived data) or
+/// owns (std::string) its bytes. Assigning a std::string lvalue copies it.
+class response_body {
+ public:
+  response_body& operator=(std::string_view v) noexcept {
+    view_ = v;
+    owned_.clear();
+    return *this;
+  }
+  response_body& operator=(const char* v) noexcept { return *this = std::string_view(v); }
+  response_body& operator=(const std::string& s) { return *this = std::string(s); }
+  response_body& operator=(std::string&& s) noexcept {
+    owned_ = std::move(s);
+    view_ = owned_;
+    return *this;
+  }
+  std::string_view view() const noexcept { return view_; }
+  operator std::string_view() const noexcept { return view_; }
+  std::size_t size() const noexcept { return view_.size(); }
+  bool empty() const noexcept { return view_.empty(); }
+  friend bool operator==(const response_body& b, std::string_view s) noexcept { return b.view_ == s; }
+
+ private:
+  std::string_view view_;
+  std::string owned_;
+};
+
+/// One Server-Sent Event. Empty fields are omitted; `data` may span lines.
+struct sse_event {
+  std::string_view data;
+  std::string_view event;  ///< "event:" — the type; empty means "message".
+  std::string_view id;     ///< "id:" — what the browser sends back as Last-Event-ID.
+  std::optional<std::chrono::milliseconds> retry;  ///< "retry:" — reconnection delay.
+};
+
+/// A Server-Sent Events stream (text/event-stream), from response::start_event_stream().
+/// It lives as long as the handler's fiber: return from the handler to end it. Each call
+/// sends at once; when the client has gone it throws client_gone.
+class event_stream {
+ public:
+  explicit event_stream(detail::response_sink& sink) noexcept : sink_(&sink) {}
+  void send(const sse_event& e);
+  /// send({.data = data}).
+  void send(std::string_view data) { send(sse_event{.data = data}); }
+  /// A comment line (": text"), the usual keep-alive for proxies and idle streams.
+  void comment(std::string_view text = {});
+
+ private:
+  detail::response_sink* sink_;
+  std::string scratch_;
+};
+
+/// A buffered body writer from response::writer(): collects the body in memory and, when
+/// it grows past the server's writer buffer, sends what it has as a chunk and goes on
+/// streaming (chunked).
+class body_writer {
+ public:
+  body_writer(response& res, std::size_t limit) noexcept : res_(&res), limit_(limit) {}
+  void write(std::string_view data);
+  body_writer& operator<<(std::string_view data) {
+    write(data);
+    return *this;
+  }
+  /// Sends what is buffered now (switching to streaming if nothing was sent yet).
+  void flush();
+
+ private:
+  friend class response;
+  response* res_;
+  std::size_t limit_;
+  std::string buffer_;
+};
+
+class response {
+ public:
+  response(dusty::arena& arena, detail::response_sink& sink, std::size_t writer_limit) noexcept
+      : arena_(&arena), sink_(&sink), headers_(&arena), writer_limit_(writer_limit) {}
+  response(const response&) = delete;
+  response& operator=(const response&) = delete;
+
+  /// The status code. Default: 200.
+  unsigned status = 200;
+  /// The body, unless the handler streams.
+  response_body body;
+
+  /// Adds a header field (both strings are copied). Fields the server manages —
+  /// Content-Length, Transfer-Encoding, Connection, Date — are set by it; do not add them.
+  void header(std::string_view name, std::string_view value);
+  /// The first header field called `name` set so far (ASCII case-insensitive).
+  std::optional<std::string_view> header(std::string_view name) const noexcept;
+  std::span<const detail::header_field> headers() const noexcept { return headers_; }
+  /// Sets (replacing) Content-Type.
+  void content_type(std::string_view type);
+
+  /// Serialises `value` as the body and sets Content-Type: application/json.
+  void json(const nlohmann::json& value, unsigned status_code = 0);
+
+  /// Sends `data` as the next piece of a streamed body; the first call sends the head.
+  /// Suspends. Throws client_gone.
+  void chunk(std::string_view data);
+  /// The buffered writer (created on first use).
+  body_writer& writer();
+  /// Sends the head of a Server-Sent Events stream and returns the stream.
+  event_stream start_event_stream();
+
+  /// Forgets status, body, headers and writer (not possible once the head is sent).
+  void reset() noexcept {
+    status = 200;
+    body = std::string_view();
+    headers_.clear();
+    writer_.reset();
+    close_ = false;
+  }
+
+  /// Ask to close the connection after this response (sends Connection: close).
+  void close_connection() noexcept { close_ = true; }
+  bool closes_connection() const noexcept { return close_; }
+  /// True once the head has been sent (the status and headers can no longer change).
+  bool head_sent() const noexcept { return head_sent_; }
+  /// True when the body is being streamed (chunk, writer past its buffer, events).
+  bool streaming() const noexcept { return streaming_; }
+  /// The writer's buffered bytes, if the writer was used and never streamed.
+  std::string_view writer_body() const noexcept { return writer_ ? std::string_view(writer_->buffer_) : std::string_view(); }
+  bool used_writer() const noexcept { return writer_.has_value(); }
+
+  dusty::arena& arena() noexcept { return *arena_; }
+
+ private:
+  friend class body_writer;
+  void start_streaming();
+
+  dusty::arena* arena_;
+  detail::response_sink* sink_;
+  std::pmr::vector<detail::header_field> headers_;
+  std::size_t writer_limit_;
+  std::optional<body_writer> writer_;
+  bool head_sent_ = false;
+  bool streaming_ = false;
+  bool close_ = false;
+};
+
+}  // namespace dusty::http

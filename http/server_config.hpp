@@ -1,0 +1,66 @@
+#pragma once
+// Configuration of an HTTP server: one tree of nested aggregates, every default here.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace dusty::http {
+
+struct server_config {
+  /// Address to listen on (IPv4 or IPv6 literal). Default: "0.0.0.0".
+  std::string address = "0.0.0.0";
+  /// Port; 0 picks a free one (server::address() tells which). Default: 8080.
+  std::uint16_t port = 8080;
+  /// If set, listen on this Unix socket path instead of address/port (shard 0 accepts
+  /// and serves its connections; Unix sockets have no SO_REUSEPORT balancing). Default: "".
+  std::string unix_path;
+  /// Value of the Server header; empty sends none. Default: "dusty".
+  std::string server_name = "dusty";
+  /// res.writer() buffers up to this much before it switches to chunked. Default: 16 KiB.
+  std::size_t writer_buffer = 16 * 1024;
+
+  struct limits_config {
+    /// Longest request line; longer: 414. Default: 8 KiB.
+    std::size_t max_request_line = 8 * 1024;
+    /// Largest request head (line and headers); larger: 431. Default: 16 KiB.
+    std::size_t max_head_size = 16 * 1024;
+    /// Most header fields; more: 431. Default: 64.
+    std::size_t max_headers = 64;
+    /// Largest request body a handler may read; larger: 413. Default: 1 MiB.
+    std::size_t max_body_size = 1024 * 1024;
+    /// Most route parameters in one pattern (at most 32). Default: 10.
+    std::size_t max_params = 10;
+    /// Most query parameters; more: 400. Default: 32.
+    std::size_t max_query_params = 32;
+    /// Open connections per shard. A connection beyond it is answered 503 with
+    /// Retry-After: 1 and closed at once. Default: 10,000.
+    std::size_t max_connections = 10'000;
+    /// Unread body bytes the server discards after a handler so the connection can be
+    /// reused; a larger unread body closes the connection instead. Default: 256 KiB.
+    std::size_t max_drain = 256 * 1024;
+  } limits;
+
+  struct timeouts_config {
+    /// From the first byte of a request (or the accept of a new connection) to the end
+    /// of its head; slower clients (slowloris) get 408 and are closed. Default: 10 s.
+    std::chrono::milliseconds request_head{10'000};
+    /// How long a keep-alive connection may sit idle between requests before it is
+    /// closed (silently). Default: 30 s.
+    std::chrono::milliseconds keep_alive{30'000};
+    /// Time for reading a request body (each read). Too slow: 408. Default: 30 s.
+    std::chrono::milliseconds body_read{30'000};
+    /// Deadline for each handler; on expiry its waits are cancelled and, if nothing was
+    /// sent yet, the client gets 503 (the server itself is the one that gave up, so not
+    /// 504, which names an upstream). Zero: no deadline. Default: 0.
+    std::chrono::milliseconds handler{0};
+    /// Time for each write to the client; a client that stops reading is dropped.
+    /// Default: 30 s.
+    std::chrono::milliseconds write{30'000};
+    /// On stop(): how long in-flight requests may take to finish before they are
+    /// cancelled. Default: 10 s.
+    std::chrono::milliseconds drain{10'000};
+  } timeouts;
+};
+
+}  // namespace dusty::http
