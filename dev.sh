@@ -18,8 +18,8 @@ shift || true
 case "$cmd" in
   run)
     configure build/release -DCMAKE_BUILD_TYPE=Release
-    cmake --build build/release -j"$jobs" --target dusty-echo
-    exec build/release/apps/echo/dusty-echo "$@"
+    cmake --build build/release -j"$jobs" --target dusty-hello
+    exec build/release/apps/hello/dusty-hello "$@"
     ;;
   test)
     configure build/release -DCMAKE_BUILD_TYPE=Release

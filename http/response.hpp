@@ -92,7 +92,11 @@ class event_stream {
   explicit event_stream(detail::response_sink& sink) noexcept : sink_(&sink) {}
   void send(const sse_event& e);
   /// send({.data = data}).
-  void send(std::string_view data) { send(sse_event{.data = data}); }
+  void send(std::string_view data) {
+    sse_event e;
+    e.data = data;
+    send(e);
+  }
   /// A comment line (": text"), the usual keep-alive for proxies and idle streams.
   void comment(std::string_view text = {});
 
