@@ -1,7 +1,6 @@
 #include <dusty/core/fiber.hpp>
 
 #include <dusty/core/error.hpp>
-#include <dusty/core/log.hpp>
 
 #include <dusty/core/detail/shard.hpp>
 
@@ -43,15 +42,7 @@ void fiber::reset() noexcept {
   if (!ctx_) return;
   auto* ctx = std::exchange(ctx_, nullptr);
   if (ctx->st == detail::fiber_context::state::done) {
-    if (ctx->error) {
-      try {
-        std::rethrow_exception(ctx->error);
-      } catch (const std::exception& e) {
-        log::error("fiber exited with an exception nobody joined: ", e.what());
-      } catch (...) {
-        log::error("fiber exited with a non-standard exception nobody joined");
-      }
-    }
+    if (ctx->error) detail::log_escaped(ctx->error);
   } else {
     ctx->detached = true;
   }

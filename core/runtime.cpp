@@ -180,13 +180,6 @@ const runtime_config& runtime::config() const noexcept { return state_->config; 
 backend_kind runtime::backend() const noexcept { return state_->backend; }
 void runtime::request_stop() noexcept { state_->request_stop(); }
 
-int runtime::run(std::move_only_function<void()> main) {
-  return run(std::move_only_function<int()>([m = std::move(main)]() mutable {
-    m();
-    return 0;
-  }));
-}
-
 int runtime::run(std::move_only_function<int()> main) {
   if (ran_) throw std::logic_error("dusty::runtime::run may be called only once");
   ran_ = true;

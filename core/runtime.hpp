@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <type_traits>
 
 namespace dusty {
 
@@ -70,7 +71,16 @@ class runtime {
   /// cancelled and the shards wait for them to unwind. Returns main's value (0 for
   /// void); an exception escaping main is rethrown here. One run per runtime.
   int run(std::move_only_function<int()> main);
-  int run(std::move_only_function<void()> main);
+  template <class F>
+    requires std::is_void_v<std::invoke_result_t<F&>>
+  int run(F main) {
+    // A separate overload taking move_only_function<void()> would make every lambda
+    // returning int ambiguous: such a lambda converts to both function types.
+    return run(std::move_only_function<int()>([m = std::move(main)]() mutable {
+      m();
+      return 0;
+    }));
+  }
 
   /// Asks the program to stop, as SIGTERM does: wakes wait_for_stop() everywhere.
   /// Thread-safe; callable from any thread, or from a signal-free context of a shard.

@@ -1,5 +1,6 @@
 #include <dusty/core/detail/scheduler.hpp>
 
+#include <dusty/core/error.hpp>
 #include <dusty/core/log.hpp>
 
 #include <utility>
@@ -10,19 +11,18 @@
 
 namespace dusty::detail {
 
-namespace {
-
 void log_escaped(const std::exception_ptr& error) noexcept {
   try {
     std::rethrow_exception(error);
+  } catch (const cancelled_error&) {
+    // The normal end of a cancelled fiber (every fiber, at shutdown): not a failure.
+    log::debug("fiber nobody joined ended by cancellation");
   } catch (const std::exception& e) {
     log::error("fiber exited with an exception nobody joined: ", e.what());
   } catch (...) {
     log::error("fiber exited with a non-standard exception nobody joined");
   }
 }
-
-}  // namespace
 
 scheduler::scheduler(std::size_t stack_size, std::size_t max_cached_stacks)
     : stacks_(stack_size, max_cached_stacks) {}

@@ -5,6 +5,7 @@
 #include <dusty/core/detail/stack_pool.hpp>
 
 #include <cstddef>
+#include <exception>
 
 namespace dusty::detail {
 
@@ -67,5 +68,9 @@ class scheduler {
   std::size_t live_count_ = 0;
   bool cancel_new_ = false;
 };
+
+/// Logs an exception that escaped a fiber nobody joined: an error, except for
+/// cancelled_error, which is how cancelled fibers normally end (logged at debug level).
+void log_escaped(const std::exception_ptr& error) noexcept;
 
 }  // namespace dusty::detail

@@ -5,6 +5,10 @@
 
 #include <new>
 
+#if defined(DUSTY_ASAN)
+#include <sanitizer/asan_interface.h>
+#endif
+
 namespace dusty::detail {
 namespace {
 
@@ -53,6 +57,12 @@ boost::context::stack_context stack_pool::allocate(std::size_t size) {
 }
 
 void stack_pool::deallocate(boost::context::stack_context& s) noexcept {
+#if defined(DUSTY_ASAN)
+  // A fiber's last frames end in a context switch, not a return, so ASan never clears
+  // their redzones; stale poison would otherwise greet the next user of this memory
+  // (a reused stack, or any later mapping at the same address).
+  ASAN_UNPOISON_MEMORY_REGION(static_cast<char*>(s.sp) - s.size, s.size);
+#endif
   if (s.size == stack_size_ && free_.size() < max_cached_) {
     free_.push_back(s);
     return;

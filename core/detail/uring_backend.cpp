@@ -356,14 +356,18 @@ class uring_backend final : public backend {
     io_uring_buf_ring_advance(buf_ring_, static_cast<int>(count));
   }
 
+  // Each CQE is consumed before it is handled: handle() may re-enter reap() (re-arming
+  // the wake read can need get_sqe() to flush a full queue), and a CQE still in the
+  // ring would then be handled twice (a multishot accept would yield the same fd twice).
   void reap() {
-    unsigned head, seen = 0;
     io_uring_cqe* cqe;
-    io_uring_for_each_cqe(&ring_, head, cqe) {
-      ++seen;
-      handle(cqe->user_data, cqe->res, cqe->flags);
+    while (io_uring_peek_cqe(&ring_, &cqe) == 0) {
+      std::uint64_t data = cqe->user_data;
+      int res = cqe->res;
+      std::uint32_t flags = cqe->flags;
+      io_uring_cqe_seen(&ring_, cqe);
+      handle(data, res, flags);
     }
-    io_uring_cq_advance(&ring_, seen);
   }
 
   void handle(std::uint64_t data, int res, std::uint32_t flags) {

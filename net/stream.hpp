@@ -1,0 +1,79 @@
+#pragma once
+// stream: a bidirectional byte stream that a fiber reads and writes. connection (a TCP
+// or Unix socket) implements it, and so will TLS, so that buffered_stream and the HTTP
+// layer above it run unchanged over either.
+//
+// Naming follows Photon: a `*_some` call may transfer less than asked; the plain verb
+// (read, write, writev) transfers everything or fails.
+//
+// All calls are made from a fiber of the shard that owns the stream, and may suspend
+// it (never the thread). Each takes an absolute deadline: when it passes the call
+// fails with errc::timed_out. A call whose fiber is cancelled (or whose deadline scope
+// expires) throws cancelled_error; bytes already received are never lost, the next
+// call sees them.
+//
+// Errors: errc::eof when the peer has closed its sending side, errc::timed_out,
+// errc::closed when the stream was closed under the call, and operating-system codes
+// (ECONNRESET, EPIPE, ...). After any error but timed_out, treat the stream as broken.
+#include <dusty/core/reactor.hpp>
+#include <dusty/core/result.hpp>
+
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <span>
+
+namespace dusty::net {
+
+class stream {
+ public:
+  virtual ~stream() = default;
+
+  /// Reads between 1 and buf.size() bytes. A peer that has closed its side gives
+  /// errc::eof (never a count of 0); an empty `buf` returns 0 at once.
+  result<std::size_t> read_some(std::span<std::byte> buf, deadline d = no_deadline) {
+    return do_read_some(buf, d);
+  }
+
+  /// Like read_some, but takes its memory from `source` only once data is there, so a
+  /// fiber parked here holds no receive buffer (see reactor::recv_lazy). Reads at most
+  /// `max` bytes into the front of the span `source` returns (which must hold `max`).
+  /// `source` is not called when the result is an error, except after a spurious wakeup
+  /// (the memory then stays with the caller unused).
+  result<std::size_t> read_lazy(std::size_t max, buffer_source source, deadline d = no_deadline) {
+    return do_read_lazy(max, source, d);
+  }
+
+  /// Reads exactly buf.size() bytes. errc::eof when the peer closes first; the bytes
+  /// read by then are in `buf`, but how many is not reported.
+  result<void> read(std::span<std::byte> buf, deadline d = no_deadline);
+
+  /// Writes all of `buf`.
+  result<void> write(std::span<const std::byte> buf, deadline d = no_deadline) { return do_write(buf, d); }
+
+  /// Writes all of the gathered buffers, in order, without copying them.
+  result<void> writev(std::span<const iovec> bufs, deadline d = no_deadline) { return do_writev(bufs, d); }
+
+  /// Ends the sending side: the peer reads eof once it has everything written so far.
+  /// Reading remains possible. Never suspends.
+  result<void> shutdown_write() { return do_shutdown_write(); }
+
+  /// Releases the stream at once. No fiber may be waiting in a call on it. Idempotent;
+  /// never suspends.
+  void close() noexcept { do_close(); }
+
+ protected:
+  stream() = default;
+  stream(const stream&) = default;
+  stream& operator=(const stream&) = default;
+
+  virtual result<std::size_t> do_read_some(std::span<std::byte> buf, deadline d) = 0;
+  /// Default: takes the buffer at once and calls do_read_some.
+  virtual result<std::size_t> do_read_lazy(std::size_t max, buffer_source source, deadline d);
+  virtual result<void> do_write(std::span<const std::byte> buf, deadline d) = 0;
+  virtual result<void> do_writev(std::span<const iovec> bufs, deadline d) = 0;
+  virtual result<void> do_shutdown_write() = 0;
+  virtual void do_close() noexcept = 0;
+};
+
+}  // namespace dusty::net
