@@ -33,7 +33,8 @@ inline std::string server_flags_usage(std::string_view app, std::uint16_t defaul
          "  --port N      TCP port; 0 lets the kernel choose (printed at start). Default: " +
          std::to_string(default_port) +
          "\n"
-         "  --address A   IPv4 or IPv6 address to listen on. Default: 0.0.0.0\n"
+         "  --address A   IPv4 or IPv6 address to listen on (echo also takes unix:/path).\n"
+         "                Default: 0.0.0.0\n"
          "  --shards N    threads, one per CPU. Default: every CPU this process may use\n"
          "  --backend B   reactor backend. Default: auto (io_uring, else epoll; DUSTY_BACKEND)\n";
 }

@@ -15,6 +15,8 @@
 #include <dusty/net/error.hpp>
 #include <dusty/net/listener.hpp>
 
+#include <server_flags.hpp>
+
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -29,69 +31,13 @@ namespace {
 using namespace std::chrono_literals;
 namespace net = dusty::net;
 
-constexpr std::string_view usage =
-    "usage: dusty-echo [--port N] [--address A] [--shards N] [--backend auto|io_uring|epoll]\n"
-    "  --port N      TCP port; 0 lets the kernel choose (printed at start). Default: 7000\n"
-    "  --address A   IPv4 or IPv6 address to listen on, or unix:/path (served by shard 0).\n"
-    "                Default: 0.0.0.0\n"
-    "  --shards N    threads, one per CPU. Default: every CPU this process may use\n"
-    "  --backend B   reactor backend. Default: auto (io_uring, else epoll; DUSTY_BACKEND)\n";
-
-struct options {
-  std::uint16_t port = 7000;
-  std::string address = "0.0.0.0";
-  std::optional<unsigned> shards;
-  dusty::backend_kind backend = dusty::backend_kind::automatic;
-};
+constexpr std::string_view app_name = "dusty-echo";
 
 // One line on stderr and exit status 2, for anything the user has to fix.
-int bad_config(const std::string& message) {
-  std::fprintf(stderr, "dusty-echo: %s\n", message.c_str());
-  return 2;
-}
+int bad_config(const std::string& message) { return dusty::apps::config_failure(app_name, message); }
 
-template <class T>
-bool parse_number(std::string_view s, T& out) {
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return !s.empty() && ec == std::errc() && end == s.data() + s.size();
-}
-
-// Returns an error message, or nothing when every flag made sense.
-std::optional<std::string> parse_flags(int argc, char** argv, options& o) {
-  for (int i = 1; i < argc; ++i) {
-    std::string_view flag = argv[i];
-    std::string_view value;
-    if (auto eq = flag.find('='); eq != std::string_view::npos) {
-      value = flag.substr(eq + 1);
-      flag = flag.substr(0, eq);
-    } else if (flag != "--help" && flag != "-h") {
-      if (i + 1 >= argc) return std::string(flag) + ": missing value";
-      value = argv[++i];
-    }
-    if (flag == "--help" || flag == "-h") {
-      std::fputs(usage.data(), stdout);
-      std::exit(0);
-    } else if (flag == "--port") {
-      if (!parse_number(value, o.port))
-        return "--port: expected a number from 0 to 65535, got '" + std::string(value) + "'";
-    } else if (flag == "--address") {
-      o.address = value;
-    } else if (flag == "--shards") {
-      unsigned n;
-      if (!parse_number(value, n)) return "--shards: expected a number, got '" + std::string(value) + "'";
-      o.shards = n;
-    } else if (flag == "--backend") {
-      auto b = dusty::parse_backend_kind(value);
-      if (!b) return "--backend: unknown backend '" + std::string(value) + "' (expected auto, io_uring or epoll)";
-      o.backend = *b;
-    } else {
-      return "unknown flag '" + std::string(flag) + "' (see --help)";
-    }
-  }
-  return std::nullopt;
-}
-
-dusty::result<net::socket_address> listen_address(const options& o) {
+// --address also takes unix:/path (served by shard 0).
+dusty::result<net::socket_address> listen_address(const dusty::apps::server_flags& o) {
   if (o.address.starts_with("unix:")) return net::socket_address::parse(o.address);
   bool bare_ipv6 = o.address.find(':') != std::string::npos && !o.address.starts_with('[');
   std::string host = bare_ipv6 ? "[" + o.address + "]" : o.address;
@@ -178,15 +124,12 @@ int serve(const net::socket_address& address, dusty::backend_kind backend) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  options o;
-  if (auto error = parse_flags(argc, argv, o)) return bad_config(*error);
+  dusty::apps::server_flags o{.port = 7000};
+  if (auto error = dusty::apps::parse_server_flags(argc, argv, app_name, o)) return bad_config(*error);
   auto address = listen_address(o);
   if (!address) return bad_config(net::error(address.error(), "--address '" + o.address + "'").what());
   try {
-    dusty::runtime_config config;
-    config.shards = o.shards;
-    config.backend = o.backend;
-    dusty::runtime rt(config);
+    dusty::runtime rt(o.runtime());
     dusty::backend_kind backend = rt.backend();
     return rt.run([&] { return serve(*address, backend); });
   } catch (const dusty::config_error& e) {
