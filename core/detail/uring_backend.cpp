@@ -13,6 +13,7 @@
 #include <dusty/core/log.hpp>
 
 #include <liburing.h>
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -200,9 +201,17 @@ class uring_backend final : public backend {
   }
 
   result<std::size_t> read(int fd, std::span<std::byte> buf, deadline d) override {
-    return sized(submit(d, [&](io_uring_sqe* sqe) {
-      io_uring_prep_read(sqe, fd, buf.data(), static_cast<unsigned>(buf.size()), ~0ull);
-    }));
+    for (;;) {
+      auto r = submit(d, [&](io_uring_sqe* sqe) {
+        io_uring_prep_read(sqe, fd, buf.data(), static_cast<unsigned>(buf.size()), ~0ull);
+      });
+      // Files the kernel cannot read asynchronously (signalfd before 6.x lacks
+      // FMODE_NOWAIT) hand a non-blocking descriptor's EAGAIN back: wait until it is
+      // readable, then read again.
+      if (r || r.error() != std::errc::resource_unavailable_try_again) return sized(r);
+      auto ready = submit(d, [&](io_uring_sqe* sqe) { io_uring_prep_poll_add(sqe, fd, POLLIN); });
+      if (!ready) return fail(ready.error());
+    }
   }
 
   result<std::size_t> write(int fd, std::span<const std::byte> buf, deadline d) override {
