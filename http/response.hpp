@@ -167,6 +167,14 @@ class response {
     close_ = false;
   }
 
+  /// Drops the body and whatever writer() buffered, keeping status and headers (not
+  /// possible once the head is sent). The server calls it before the error handler, so a
+  /// failed handler's half-built body never reaches the client.
+  void clear_body() noexcept {
+    body = std::string_view();
+    writer_.reset();
+  }
+
   /// Ask to close the connection after this response (sends Connection: close).
   void close_connection() noexcept { close_ = true; }
   bool closes_connection() const noexcept { return close_; }

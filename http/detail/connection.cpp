@@ -37,12 +37,13 @@ class connection_body final : public body_source {
       : io_(io), head_(head), shared_(shared) {}
 
   std::string_view read_some() override {
+    if (failed_) throw status_error(400, "request body unreadable after an earlier error");
     io_.consume(std::exchange(unconsumed_, 0));
     if (!started_) start();
     while (!decoder_.done()) {
       if (io_.data().empty()) fill();
       auto piece = decoder_.decode(io_.view());
-      if (!piece) throw status_error(status_for(piece.error()), piece.error().message());
+      if (!piece) fail(status_error(status_for(piece.error()), piece.error().message()));
       if (!piece->data.empty()) {
         unconsumed_ = piece->consumed;
         return piece->data;
@@ -52,12 +53,29 @@ class connection_body final : public body_source {
     return {};
   }
 
+  /// Whether the connection may serve another request once the handler is done, as far
+  /// as can be told before discarding anything: not when the body's framing was lost,
+  /// the client still waits for a 100 (its body may or may not follow), or more is left
+  /// than max_drain. Decided before the response goes out, so its head can say
+  /// Connection: close (RFC 9110 section 10.1.1).
+  bool reusable() const noexcept {
+    if (head_.framing == body_framing::none) return true;
+    if (failed_) return false;
+    if (!started_ && head_.expect_continue) return false;
+    if (head_.framing == body_framing::content_length) {
+      std::uint64_t left = head_.content_length - (started_ ? decoder_.body_size() : 0);
+      if (!started_ && head_.content_length > shared_.config.limits.max_body_size) return false;
+      if (left > shared_.config.limits.max_drain) return false;
+    }
+    return true;
+  }
+
   /// After the handler: reads and discards what it left, up to max_drain. False when
   /// the connection cannot be reused (too much left, bad framing, client silent).
   bool drain() noexcept {
     io_.consume(std::exchange(unconsumed_, 0));
     if (head_.framing == body_framing::none) return true;
-    if (!started_ && head_.expect_continue) return false;  // the client is waiting for 100
+    if (!reusable()) return false;
     try {
       std::size_t discarded = 0;
       while (!read_some().empty()) {
@@ -75,21 +93,30 @@ class connection_body final : public body_source {
   void start() {
     started_ = true;
     auto d = body_decoder::create(head_, shared_.body);
-    if (!d) throw status_error(status_for(d.error()), d.error().message());
+    if (!d) fail(status_error(status_for(d.error()), d.error().message()));
     decoder_ = std::move(*d);
     if (head_.expect_continue && !decoder_.done()) {
       static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
-      if (!io_.write(go_on) || !io_.flush(after(shared_.config.timeouts.write)))
+      if (!io_.write(go_on) || !io_.flush(after(shared_.config.timeouts.write))) {
+        failed_ = true;
         throw client_gone("client went away before sending its body");
+      }
     }
   }
 
   void fill() {
     auto r = io_.fill(after(shared_.config.timeouts.body_read));
     if (r) return;
-    if (r.error() == dusty::errc::timed_out) throw status_error(408, "timed out reading the request body");
-    if (r.error() == dusty::errc::eof) throw status_error(400, "request body ended early");
+    if (r.error() == dusty::errc::timed_out) fail(status_error(408, "timed out reading the request body"));
+    if (r.error() == dusty::errc::eof) fail(status_error(400, "request body ended early"));
+    failed_ = true;
     throw client_gone("client connection failed: " + r.error().message());
+  }
+
+  // The body's framing is lost: the connection cannot carry another request.
+  [[noreturn]] void fail(const status_error& e) {
+    failed_ = true;
+    throw e;
   }
 
   net::buffered_stream& io_;
@@ -97,6 +124,7 @@ class connection_body final : public body_source {
   const server_shared& shared_;
   body_decoder decoder_;
   bool started_ = false;
+  bool failed_ = false;
   std::size_t unconsumed_ = 0;
 };
 
@@ -112,6 +140,8 @@ class connection_sink final : public response_sink {
     streamed_ = false;
   }
   bool closing() const noexcept { return closing_; }
+  /// Makes the response close the connection (before its head is sent).
+  void close_after() noexcept { closing_ = true; }
 
   void send_head(const response& res, bool streaming) override {
     streamed_ = streaming;
@@ -301,6 +331,7 @@ void serve_connection(const server_shared& shared, net::connection& conn, connec
         log::error("handler failed after the response head was sent for ", req.method_name(), " ", req.path());
       } else {
         try {
+          res.clear_body();
           shared.routes.handle_error(req, res, std::current_exception());
         } catch (...) {
           broken = true;
@@ -310,6 +341,8 @@ void serve_connection(const server_shared& shared, net::connection& conn, connec
     if (broken) return;
 
     try {
+      // A stop that began during the handler also ends the connection: say so.
+      if (!body.reusable() || control.draining) sink.close_after();
       sink.finish(res);
     } catch (const client_gone&) {
       return;
