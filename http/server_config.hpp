@@ -37,7 +37,9 @@ struct server_config {
     /// Retry-After: 1 and closed at once. Default: 10,000.
     std::size_t max_connections = 10'000;
     /// Unread body bytes the server discards after a handler so the connection can be
-    /// reused; a larger unread body closes the connection instead. Default: 256 KiB.
+    /// reused; a larger unread body closes the connection instead (the response then
+    /// says Connection: close), as does a body the handler never asked for while the
+    /// client waits for 100 Continue. Default: 256 KiB.
     std::size_t max_drain = 256 * 1024;
   } limits;
 
@@ -60,6 +62,11 @@ struct server_config {
     /// On stop(): how long in-flight requests may take to finish before they are
     /// cancelled. Default: 10 s.
     std::chrono::milliseconds drain{10'000};
+    /// When the server closes a connection while the client may still be sending (a
+    /// body the handler left unread, a rejected request), it first reads and discards
+    /// for up to this long, so that the client receives the answer instead of a TCP
+    /// reset (nginx's lingering_close). Default: 2 s.
+    std::chrono::milliseconds linger{2'000};
   } timeouts;
 };
 

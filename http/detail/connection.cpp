@@ -70,6 +70,11 @@ class connection_body final : public body_source {
     return true;
   }
 
+  /// True when nothing of the body is left unread on the connection.
+  bool complete() const noexcept {
+    return head_.framing == body_framing::none || (started_ && !failed_ && decoder_.done());
+  }
+
   /// After the handler: reads and discards what it left, up to max_drain. False when
   /// the connection cannot be reused (too much left, bad framing, client silent).
   bool drain() noexcept {
@@ -248,6 +253,22 @@ unsigned head_failure_status(const std::error_code& ec) {
   return 0;
 }
 
+// Ends a connection after an answer while the client may still be sending (a body left
+// unread, bytes after a rejected request). Closing a socket with unread input makes the
+// kernel send a reset, which can destroy the answer before the client has read it (RFC
+// 9112 section 9.6; nginx's lingering_close). So the answer goes out, the sending side is
+// shut, and what still arrives is discarded until the client closes or timeouts.linger passes.
+void linger_close(net::buffered_stream& io, net::connection& conn, const server_config& cfg, connection_control& control) {
+  if (!io.flush(after(cfg.timeouts.write))) return;
+  (void)conn.shutdown(net::shutdown_how::write);
+  control.idle = true;  // nothing left to finish: a stopping server may cancel it
+  deadline until = after(cfg.timeouts.linger);
+  for (;;) {
+    io.consume(io.data().size());
+    if (!io.fill(until)) return;
+  }
+}
+
 }  // namespace
 
 void serve_connection(const server_shared& shared, net::connection& conn, connection_control& control, void* app) {
@@ -261,10 +282,12 @@ void serve_connection(const server_shared& shared, net::connection& conn, connec
 
   for (bool first = true;; first = false) {
     // Wait for a request, with nothing but the socket held while idle.
-    control.idle = true;
+    // Responses coalesced from a pipelined batch go out before the connection counts as
+    // idle: a stopping server cancels idle connections, and must not cut finished answers.
+    if (io.data().empty() && io.pending_output() && !io.flush(after(cfg.timeouts.write))) return;
     if (control.draining) return;
+    control.idle = true;
     if (io.data().empty()) {
-      if (io.pending_output() && !io.flush(after(cfg.timeouts.write))) return;
       auto r = io.fill(after(first ? cfg.timeouts.request_head : cfg.timeouts.keep_alive));
       if (!r) return;  // closed, or idle too long: nothing to answer
     }
@@ -278,7 +301,7 @@ void serve_connection(const server_shared& shared, net::connection& conn, connec
       if (!parsed) {
         unsigned status = static_cast<unsigned>(status_for(parsed.error()));
         sink.send_plain(status, reason_phrase(status));
-        (void)io.flush(after(cfg.timeouts.write));
+        linger_close(io, conn, cfg, control);
         return;
       }
       if ((head_size = *parsed) != 0) break;
@@ -287,7 +310,7 @@ void serve_connection(const server_shared& shared, net::connection& conn, connec
       if (!r) {
         if (unsigned status = head_failure_status(r.error())) {
           sink.send_plain(status, reason_phrase(status));
-          (void)io.flush(after(cfg.timeouts.write));
+          linger_close(io, conn, cfg, control);
         }
         return;
       }
@@ -348,11 +371,16 @@ void serve_connection(const server_shared& shared, net::connection& conn, connec
       return;
     }
     bool keep = !sink.closing() && body.drain();
+    bool input_left = !body.complete() || !io.data().empty();
     parser.reset();
     arena.reset();
     if (!keep || control.draining) {
-      (void)io.flush(after(cfg.timeouts.write));
-      (void)conn.shutdown(net::shutdown_how::write);
+      if (input_left) {
+        linger_close(io, conn, cfg, control);
+      } else {
+        (void)io.flush(after(cfg.timeouts.write));
+        (void)conn.shutdown(net::shutdown_how::write);
+      }
       return;
     }
   }

@@ -43,6 +43,11 @@ void shard_server::accept_loop() {
       static constexpr std::string_view full =
           "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
       [[maybe_unused]] auto n = ::send(conn->fd(), full.data(), full.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+      // Discard the request if it is already here: closing with unread input would reset
+      // the connection, and the reset can destroy the 503 before the client reads it.
+      char scratch[4096];
+      for (int i = 0; i < 16 && ::recv(conn->fd(), scratch, sizeof scratch, MSG_DONTWAIT) > 0; ++i) {
+      }
       conn->close();
       continue;
     }

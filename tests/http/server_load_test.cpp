@@ -5,9 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <charconv>
 #include <csignal>
+#include <optional>
 #include <filesystem>
-#include <regex>
 #include <string>
 
 namespace {
@@ -23,13 +24,32 @@ struct wrk_summary {
   long long non_2xx = 0;        ///< wrk counts statuses above 399
 };
 
+// The number after `label` in wrk's report, or nothing.
+std::optional<long long> number_after(const std::string& out, std::string_view label) {
+  auto at = out.find(label);
+  if (at == std::string::npos) return std::nullopt;
+  const char* p = out.data() + at + label.size();
+  long long n = 0;
+  auto [end, ec] = std::from_chars(p, out.data() + out.size(), n);
+  if (ec != std::errc() || end == p) return std::nullopt;
+  return n;
+}
+
 wrk_summary parse_wrk(const std::string& out) {
   wrk_summary s;
-  std::smatch m;
-  if (std::regex_search(out, m, std::regex(R"((\d+) requests in )"))) s.requests = std::stoll(m[1]);
-  if (std::regex_search(out, m, std::regex(R"(Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+))")))
-    s.socket_errors = std::stoll(m[1]) + std::stoll(m[2]) + std::stoll(m[3]) + std::stoll(m[4]);
-  if (std::regex_search(out, m, std::regex(R"(Non-2xx or 3xx responses: (\d+))"))) s.non_2xx = std::stoll(m[1]);
+  // "  123456 requests in 3.00s, 15.2MB read"
+  auto in = out.find(" requests in ");
+  if (in != std::string::npos) {
+    auto start = out.find_last_not_of("0123456789", in - 1);
+    s.requests = std::stoll(out.substr(start + 1, in - start - 1));
+  }
+  // "  Socket errors: connect 0, read 12, write 0, timeout 3" (only when there are some)
+  if (auto at = out.find("Socket errors:"); at != std::string::npos) {
+    std::string line = out.substr(at, out.find('\n', at) - at);
+    for (auto label : {"connect ", "read ", "write ", "timeout "}) s.socket_errors += number_after(line, label).value_or(1);
+  }
+  // "  Non-2xx or 3xx responses: 17" (only when there are some)
+  if (auto n = number_after(out, "Non-2xx or 3xx responses: ")) s.non_2xx = *n;
   return s;
 }
 

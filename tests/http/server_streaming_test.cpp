@@ -72,6 +72,7 @@ void streaming_routes(http::server<>& srv, streaming_state& st) {
       throw;
     }
   });
+  srv.get("/big-body", [](http::request&, http::response& res) { res.body = pattern(5 * 1024 * 1024, 11); });
   srv.get("/two-chunks", [](http::request&, http::response& res) {
     res.chunk("a");
     res.chunk("b");
@@ -163,6 +164,18 @@ TEST_F(streaming, chunk_sends_one_chunk_per_call) {
   for (std::size_t n : {1, 10, 100, 1000, 10000}) want += pattern(n, static_cast<unsigned>(n));
   EXPECT_EQ(r->body, want);
   c.send(get_request("/writer/10"));  // the terminating chunk was complete
+  auto next = c.read_response();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->body, pattern(10));
+}
+
+TEST_F(streaming, large_plain_body_arrives_whole) {
+  auto c = srv_.connect();
+  c.send(get_request("/big-body") + get_request("/writer/10"));
+  auto r = c.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->header("content-length"), std::to_string(5 * 1024 * 1024));
+  EXPECT_TRUE(r->body == pattern(5 * 1024 * 1024, 11));
   auto next = c.read_response();
   ASSERT_TRUE(next);
   EXPECT_EQ(next->body, pattern(10));
