@@ -67,8 +67,8 @@ class uring_backend final : public backend {
  public:
   uring_backend(const uring_params& p, scheduler& s, timer_heap& t) : sched_(s), timers_(t) {
     io_uring_params params{};
-    params.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL |
-                   IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+    params.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER |
+                   IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
     params.cq_entries = p.entries * 4;
     int r = io_uring_queue_init_params(p.entries, &ring_, &params);
     if (r == -EINVAL) {
@@ -80,6 +80,10 @@ class uring_backend final : public backend {
     }
     if (r < 0) throw std::system_error(-r, std::generic_category(), "io_uring_queue_init");
     features_ = params.features;
+    // With deferred task work the kernel raises IORING_SQ_TASKRUN whenever completions
+    // wait to be run, so a poll that must not block can skip io_uring_enter when that
+    // flag is clear and nothing is queued: a loop turn with no I/O makes no system call.
+    flag_tells_task_work_ = (params.flags & IORING_SETUP_TASKRUN_FLAG) != 0;
 
     wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (wake_fd_ < 0) {
@@ -114,6 +118,11 @@ class uring_backend final : public backend {
   void poll(clock::duration timeout) override {
     int r;
     if (timeout == clock::duration::zero()) {
+      if (flag_tells_task_work_ && io_uring_sq_ready(&ring_) == 0 &&
+          !(IO_URING_READ_ONCE(*ring_.sq.kflags) & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW))) {
+        reap();
+        return;
+      }
       r = io_uring_submit_and_get_events(&ring_);
     } else if (timeout < clock::duration::zero()) {
       r = io_uring_submit_and_wait(&ring_, 1);
@@ -415,6 +424,7 @@ class uring_backend final : public backend {
   timer_heap& timers_;
   io_uring ring_{};
   unsigned features_ = 0;
+  bool flag_tells_task_work_ = false;
   int wake_fd_ = -1;
   std::uint64_t wake_value_ = 0;
   io_uring_buf_ring* buf_ring_ = nullptr;
