@@ -33,6 +33,10 @@ mkdir -p "$out"
   echo "cpu:     $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) CPUs usable"
   echo "kernel:  $(uname -r)"
   echo "io_uring_disabled: $(cat /proc/sys/kernel/io_uring_disabled 2>/dev/null || echo n/a)"
+  if git -C "$repo" rev-parse --git-dir >/dev/null 2>&1; then
+    changes=$(git -C "$repo" status --porcelain -- core | wc -l)
+    echo "tree:    $(git -C "$repo" rev-parse --short HEAD), $changes uncommitted change(s) in core/"
+  fi
   echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$out/machine.txt"
 
