@@ -103,6 +103,8 @@ commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
 # Changes under perf/ do not change the binary; anything else uncommitted is worth saying.
 [[ -n $(git -C "$repo" status --porcelain --untracked-files=no -- . ':!perf' 2>/dev/null) ]] &&
   commit+=" + uncommitted changes"
+# Without a build the binary may be older than the checkout: say when it was built.
+((do_build)) || commit="checkout at $commit; binary built $(date -u -r "$hello" '+%Y-%m-%d %H:%M UTC') (--no-build)"
 cores=$(grep -c '^processor' /proc/cpuinfo)
 machine=$(cat <<EOF
 | | |
