@@ -37,6 +37,17 @@ class category final : public std::error_category {
       case errc::method_not_allowed: return "method not allowed for path";
       case errc::too_many_params: return "route has more params than the caller can hold";
       case errc::too_many_query_params: return "too many query parameters";
+      case errc::invalid_form: return "malformed form body";
+      case errc::invalid_multipart: return "malformed multipart body";
+      case errc::too_many_parts: return "too many form fields or multipart parts";
+      case errc::part_too_large: return "multipart part too large";
+      case errc::invalid_content_encoding: return "compressed data does not decode";
+      case errc::unsupported_content_encoding: return "unsupported content coding";
+      case errc::invalid_url: return "invalid URL";
+      case errc::unsupported_scheme: return "unsupported URL scheme";
+      case errc::invalid_response: return "malformed response";
+      case errc::response_too_large: return "response too large";
+      case errc::too_many_redirects: return "too many redirects";
     }
     return "unknown dusty.http error " + std::to_string(value);
   }
@@ -60,7 +71,18 @@ status status_for(errc e) noexcept {
     case errc::body_too_large: return status::content_too_large;
     case errc::not_found: return status::not_found;
     case errc::method_not_allowed: return status::method_not_allowed;
-    case errc::too_many_params: return status::internal_server_error;
+    case errc::too_many_params:
+    case errc::invalid_url:
+    case errc::unsupported_scheme: return status::internal_server_error;
+    case errc::too_many_parts:
+    case errc::part_too_large: return status::content_too_large;
+    case errc::unsupported_content_encoding: return status::unsupported_media_type;
+    case errc::invalid_response:
+    case errc::response_too_large:
+    case errc::too_many_redirects: return status::bad_gateway;
+    case errc::invalid_form:
+    case errc::invalid_multipart:
+    case errc::invalid_content_encoding:
     case errc::bad_request:
     case errc::invalid_method:
     case errc::invalid_target:

@@ -81,6 +81,32 @@ enum class errc {
 
   /// More query parameters than the limit. 400.
   too_many_query_params,
+
+  // Request body contents (forms, multipart, content codings).
+  /// A malformed application/x-www-form-urlencoded body. 400.
+  invalid_form,
+  /// A malformed multipart body: no boundary, bad delimiter, bad part head. 400.
+  invalid_multipart,
+  /// More multipart parts or form fields than the limit. 413.
+  too_many_parts,
+  /// A multipart part larger than the limit. 413.
+  part_too_large,
+  /// Compressed data that does not decode (bad gzip/deflate stream, truncated). 400.
+  invalid_content_encoding,
+  /// A Content-Encoding the receiver does not decode. 415.
+  unsupported_content_encoding,
+
+  // Client (http::client). A handler that lets one escape answers 502: the upstream failed.
+  /// Not an absolute http:// or https:// URL, or a host/port that does not parse. 500.
+  invalid_url,
+  /// A scheme other than http (and https once TLS is built). 500.
+  unsupported_scheme,
+  /// A response the client cannot parse: bad status line, header or framing. 502.
+  invalid_response,
+  /// A response head or body larger than the client's limit. 502.
+  response_too_large,
+  /// More redirects than the request allows. 502.
+  too_many_redirects,
 };
 
 /// The category of `errc` values; its name is "dusty.http".

@@ -15,6 +15,9 @@ class category final : public std::error_category {
       case errc::invalid_port: return "port is not a number from 0 to 65535";
       case errc::path_too_long: return "Unix socket path longer than 107 bytes";
       case errc::input_limit: return "input exceeds the buffer limit";
+      case errc::host_not_found: return "host not found";
+      case errc::dns_failure: return "name servers did not answer";
+      case errc::invalid_host_name: return "invalid host name";
     }
     return "unknown dusty.net error " + std::to_string(ev);
   }

@@ -32,6 +32,9 @@ enum class errc {
   invalid_port,         ///< The port is not a decimal number from 0 to 65535.
   path_too_long,        ///< A Unix socket path longer than the 107 bytes sun_path holds.
   input_limit,          ///< A buffered read needs more input than its limit allows.
+  host_not_found,       ///< The name does not exist, or has no address of the family asked for.
+  dns_failure,          ///< No name server answered usably (timeout, SERVFAIL, malformed reply).
+  invalid_host_name,    ///< Not a valid host name (empty, too long, bad characters).
 };
 
 /// The category of net::errc values; its name is "dusty.net".

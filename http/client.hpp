@@ -1,0 +1,230 @@
+#pragma once
+// client: HTTP/1.1 requests from any fiber, over connection pools that belong to the
+// calling shard (share-nothing, as the server's connections are).
+//
+//   http::client c;                                   // inside a running runtime
+//   auto r = c.fetch("http://127.0.0.1:8080/json");   // throws client_error on failure
+//   if (r.status() == http::status::ok) use(r.json());
+//
+//   auto up = c.post("http://api.local/items", {.json = nlohmann::json{{"name", "x"}}});
+//   auto big = c.get("http://files.local/big");        // stream it instead of body():
+//   std::array<char, 16384> buf;
+//   while (auto n = big.read_some(buf)) sink(std::string_view(buf.data(), n));
+//
+// Pools. Each shard keeps, per (scheme, host, port), the idle keep-alive connections and
+// a cap on open ones; fibers over the cap wait in FIFO order. A pooled connection idle for
+// longer than idle_timeout is closed instead of reused. A reused connection the server
+// had already closed is retried once on a fresh connection when nothing of the request
+// was sent, or when the method is idempotent; a POST is never sent twice. A connection
+// that saw an error, or whose response body was not read to its end, is closed, never
+// reused.
+//
+// Timeouts, all by fiber cancellation: connect_timeout per connection attempt,
+// request_timeout for the whole fetch (redirects, retries and reading the body
+// included), read_timeout for any gap while waiting for bytes.
+//
+// Errors are thrown as client_error, a std::system_error whose what() says what happened
+// ("connect refused: 127.0.0.1:9", "timeout after 2s reading headers from
+// 127.0.0.1:8080", "response larger than 8 MiB") and whose code() is comparable:
+// dusty::errc::timed_out, net::errc::host_not_found, std::errc::connection_refused,
+// http::errc::invalid_url / unsupported_scheme / invalid_response / response_too_large /
+// too_many_redirects / invalid_content_encoding. Bad URLs and unsupported schemes fail
+// before any I/O. Cancelling the calling fiber throws cancelled_error as usual.
+//
+// Threading: construct and destroy a client inside a running runtime, with no fetch in
+// flight. fetch() may be called from a fiber of any shard; each shard uses only its own
+// pools and (when cookies are on) its own cookie jar. A client_response belongs to the
+// shard that fetched it.
+#include <dusty/http/cookie_jar.hpp>
+#include <dusty/http/error.hpp>
+#include <dusty/http/method.hpp>
+#include <dusty/http/status.hpp>
+#include <dusty/http/url.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace dusty::http {
+
+namespace detail {
+class client_shard;
+class client_exchange;
+}  // namespace detail
+
+/// A failed fetch: code() says what kind, what() says what happened and where.
+class client_error : public std::system_error {
+ public:
+  client_error(std::error_code ec, const std::string& what) : std::system_error(ec, what) {}
+};
+
+/// When to try a request again. Only idempotent methods (GET, HEAD, PUT, DELETE,
+/// OPTIONS, TRACE) are retried: after connection errors (refused, reset, closed before
+/// the response) and after 502, 503 and 504 answers. The wait before retry n (1-based)
+/// is a random duration in [0, min(max_delay, base_delay * 2^(n-1))] ("full jitter"),
+/// or the answer's Retry-After (seconds or HTTP date) when it is longer, capped at
+/// max_delay.
+struct retry_policy {
+  unsigned max_retries = 2;  ///< 0: never retry.
+  std::chrono::milliseconds base_delay{100};
+  std::chrono::milliseconds max_delay{5000};
+};
+
+/// A request body produced while it is sent (with chunked transfer coding). Each call
+/// fills `buf` with up to buf.size() bytes and returns how many; 0 ends the body. It may
+/// suspend (read a file, wait on a channel). Such a body cannot be sent twice, so a
+/// request carrying one is neither retried nor redirected with 307/308.
+using body_source = std::function<std::size_t(std::span<char> buf)>;
+
+/// Per-request settings. Unset optionals take the client_config value.
+struct fetch_options {
+  http::method method = http::method::get;
+  /// The method token sent when `method` is method::other (e.g. "PROPFIND").
+  std::string method_token;
+  /// Extra header fields, sent as given after the client's own (Host, User-Agent,
+  /// Accept-Encoding, Content-Length/Transfer-Encoding, Cookie). A field given here with
+  /// the name of one of those replaces it (Host excepted).
+  std::vector<std::pair<std::string, std::string>> headers;
+  /// At most one of body, json and stream. `json` sets Content-Type: application/json.
+  std::optional<std::string> body;
+  std::optional<nlohmann::json> json;
+  body_source stream;
+
+  std::optional<std::chrono::milliseconds> connect_timeout;
+  std::optional<std::chrono::milliseconds> request_timeout;
+  std::optional<std::chrono::milliseconds> read_timeout;
+  /// Redirects followed at most; 0 returns the 3xx answer itself.
+  std::optional<unsigned> max_redirects;
+  std::optional<retry_policy> retry;
+  std::optional<std::uint64_t> max_response_size;
+  /// Ask for gzip/deflate and decode them. Off: no Accept-Encoding is added and the body
+  /// is returned as it arrives.
+  std::optional<bool> decompress;
+  /// The jar to read and update; nullptr uses the client's own (when config.cookies).
+  cookie_jar* cookies = nullptr;
+};
+
+struct client_config {
+  /// Open connections per (scheme, host, port) per shard; more fetches wait (FIFO).
+  std::size_t max_connections_per_host = 64;
+  /// Idle connections kept per host per shard; the rest are closed when released.
+  std::size_t max_idle_per_host = 32;
+  /// A pooled connection idle this long is closed instead of reused.
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::chrono::milliseconds connect_timeout{10'000};
+  /// The whole fetch; zero: no limit.
+  std::chrono::milliseconds request_timeout{0};
+  /// Longest wait for the next bytes of a response.
+  std::chrono::milliseconds read_timeout{30'000};
+  unsigned max_redirects = 10;
+  retry_policy retry{};
+  /// Most body bytes (after decoding) body() and read_some() deliver.
+  std::uint64_t max_response_size = 8 * 1024 * 1024;
+  /// Longest response head (status line and fields).
+  std::size_t max_header_size = 64 * 1024;
+  bool decompress = true;
+  /// Keep a cookie jar per shard and use it for every fetch.
+  bool cookies = false;
+  /// User-Agent header; empty: none.
+  std::string user_agent = "dusty";
+};
+
+/// A response: status and header fields at once, the body on demand. Holds its
+/// connection until the body has been read to its end (then the connection goes back to
+/// the pool) or the response is destroyed (then it is closed).
+class client_response {
+ public:
+  client_response(client_response&&) noexcept;
+  client_response& operator=(client_response&&) noexcept;
+  ~client_response();
+
+  http::status status() const noexcept { return status_; }
+  unsigned status_code() const noexcept { return static_cast<unsigned>(status_); }
+  std::string_view reason() const noexcept { return reason_; }
+  /// 10 or 11.
+  unsigned version() const noexcept { return version_; }
+  /// Header fields as received, in order (names keep their case).
+  const std::vector<std::pair<std::string, std::string>>& headers() const noexcept { return headers_; }
+  /// The first field named `name` (ASCII case-insensitive).
+  std::optional<std::string_view> header(std::string_view name) const noexcept;
+  /// The URL that answered: differs from the one asked for after redirects.
+  const http::url& url() const noexcept { return url_; }
+  /// Redirects followed to get here.
+  unsigned redirects() const noexcept { return redirects_; }
+
+  /// The whole body (decoded when the client decompresses), read on first call and kept.
+  /// Throws client_error (response_too_large past max_response_size, timeouts, ...).
+  const std::string& body();
+  /// body() parsed as JSON; client_error(invalid_response) when it is not JSON.
+  nlohmann::json json();
+  /// Streams the body instead: up to buf.size() bytes, 0 once it has ended. Do not mix
+  /// with body() after the first call.
+  std::size_t read_some(std::span<char> buf);
+
+ private:
+  friend class client;
+  client_response() = default;
+
+  http::status status_ = http::status::ok;
+  std::string reason_;
+  unsigned version_ = 11;
+  std::vector<std::pair<std::string, std::string>> headers_;
+  http::url url_;
+  unsigned redirects_ = 0;
+  std::optional<std::string> body_;
+  std::unique_ptr<detail::client_exchange> exchange_;  // the connection while the body is unread
+};
+
+class client {
+ public:
+  explicit client(client_config config = {});
+  ~client();
+  client(const client&) = delete;
+  client& operator=(const client&) = delete;
+
+  /// Sends a request and returns once the response head has arrived (following
+  /// redirects and retrying as configured). See the file comment for errors.
+  client_response fetch(std::string_view url, fetch_options options = {});
+
+  client_response get(std::string_view url, fetch_options options = {});
+  client_response head(std::string_view url, fetch_options options = {});
+  client_response post(std::string_view url, fetch_options options = {});
+  client_response put(std::string_view url, fetch_options options = {});
+  client_response patch(std::string_view url, fetch_options options = {});
+  /// DELETE (named like method::delete_, since `delete` is a C++ keyword).
+  client_response delete_(std::string_view url, fetch_options options = {});
+
+  /// Counters of the calling shard's pools, for tests and monitoring.
+  struct pool_stats {
+    std::size_t open = 0;       ///< Connections open now (idle + in use).
+    std::size_t idle = 0;       ///< Idle in the pools now.
+    std::size_t waiting = 0;    ///< Fibers waiting for a connection now.
+    std::uint64_t created = 0;  ///< Connections opened so far.
+    std::uint64_t reused = 0;   ///< Requests sent on a pooled connection so far.
+  };
+  pool_stats stats() const;
+  /// Closes the calling shard's idle connections.
+  void close_idle();
+
+  const client_config& config() const noexcept { return config_; }
+
+ private:
+  detail::client_shard& local();
+
+  client_config config_;
+  std::vector<std::unique_ptr<detail::client_shard>> shards_;  // indexed by shard id
+};
+
+}  // namespace dusty::http
