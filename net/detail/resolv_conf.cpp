@@ -1,0 +1,86 @@
+#include <dusty/net/detail/resolv_conf.hpp>
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+namespace dusty::net::detail {
+namespace {
+
+bool space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
+
+std::vector<std::string_view> fields_of(std::string_view line) {
+  std::vector<std::string_view> fields;
+  for (std::size_t i = 0; i < line.size();) {
+    while (i < line.size() && space(line[i])) ++i;
+    std::size_t start = i;
+    while (i < line.size() && !space(line[i])) ++i;
+    if (i > start) fields.push_back(line.substr(start, i - start));
+  }
+  return fields;
+}
+
+std::optional<unsigned> number(std::string_view s) {
+  unsigned v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+resolv_conf parse_resolv_conf(std::string_view text) {
+  resolv_conf conf;
+  while (!text.empty()) {
+    auto nl = text.find('\n');
+    auto line = text.substr(0, nl);
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    if (auto c = line.find_first_of("#;"); c != std::string_view::npos) line = line.substr(0, c);
+    auto fields = fields_of(line);
+    if (fields.size() < 2) continue;
+    if (fields[0] == "nameserver") {
+      std::string text_form(fields[1]);
+      text_form = text_form.find(':') != std::string::npos ? "[" + text_form + "]:53" : text_form + ":53";
+      if (auto a = socket_address::parse(text_form); a && a->is_ip()) conf.nameservers.push_back(*a);
+    } else if (fields[0] == "options") {
+      for (std::size_t i = 1; i < fields.size(); ++i) {
+        auto opt = fields[i];
+        // glibc caps these at 30 s and 5 attempts (RES_MAXRETRANS, RES_MAXRETRY).
+        if (opt.starts_with("timeout:")) {
+          if (auto n = number(opt.substr(8))) conf.timeout = std::chrono::seconds(std::min(*n, 30u));
+        } else if (opt.starts_with("attempts:")) {
+          if (auto n = number(opt.substr(9))) conf.attempts = std::min(*n, 5u);
+        }
+      }
+    }
+  }
+  return conf;
+}
+
+const resolv_conf& resolv_conf_file::get(std::chrono::steady_clock::duration recheck) {
+  auto now = std::chrono::steady_clock::now();
+  if (loaded_ && now - checked_ < recheck) return conf_;
+  checked_ = now;
+  struct stat st;
+  if (::stat(path_.c_str(), &st) != 0) {
+    conf_ = {};
+    loaded_ = true;
+    size_ = -1;
+    return conf_;
+  }
+  if (loaded_ && st.st_mtim.tv_sec == mtime_.tv_sec && st.st_mtim.tv_nsec == mtime_.tv_nsec && st.st_size == size_)
+    return conf_;
+  std::ifstream in(path_, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  conf_ = parse_resolv_conf(text.str());
+  loaded_ = true;
+  mtime_ = st.st_mtim;
+  size_ = st.st_size;
+  return conf_;
+}
+
+}  // namespace dusty::net::detail
