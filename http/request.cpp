@@ -1,5 +1,8 @@
 #include <dusty/http/request.hpp>
 
+#include <dusty/http/cookie.hpp>
+#include <dusty/http/detail/ascii.hpp>
+
 #include <cstring>
 #include <memory_resource>
 #include <string>
@@ -8,6 +11,16 @@ namespace dusty::http {
 
 std::string_view request::param(std::string_view name) const noexcept {
   return find_param(params_, name).value_or(std::string_view());
+}
+
+std::optional<std::string_view> request::cookie(std::string_view name) const noexcept {
+  // HTTP/1.1 clients send one Cookie field (RFC 6265 section 5.4), but look at all.
+  for (const auto& f : head_->headers) {
+    if (detail::iequals(f.name, "cookie")) {
+      if (auto v = find_cookie(f.value, name)) return v;
+    }
+  }
+  return std::nullopt;
 }
 
 const query_params& request::query() {

@@ -66,6 +66,9 @@ class request {
   std::optional<std::string_view> header(std::string_view name) const noexcept { return head_->header(name); }
   /// Every header field, in the order received.
   std::span<const header_field> headers() const noexcept { return head_->headers; }
+  /// The value of the first cookie called `name` in the Cookie header field(s)
+  /// (http::find_cookie), without surrounding double quotes; nullopt if none.
+  std::optional<std::string_view> cookie(std::string_view name) const noexcept;
 
   /// The query parameters, percent-decoded, parsed on the first call and cached.
   /// Throws status_error(400) when there are more than max_query_params.

@@ -1,6 +1,9 @@
 #include <dusty/http/response.hpp>
 
+#include <dusty/http/cookie.hpp>
 #include <dusty/http/detail/ascii.hpp>
+
+#include <algorithm>
 
 namespace dusty::http {
 
@@ -23,6 +26,12 @@ void response::content_type(std::string_view type) {
   }
   header("Content-Type", type);
 }
+
+std::size_t response::remove_header(std::string_view name) noexcept {
+  return std::erase_if(headers_, [name](const detail::header_field& f) { return detail::iequals(f.name, name); });
+}
+
+void response::set_cookie(const http::set_cookie& cookie) { header("Set-Cookie", cookie.to_string()); }
 
 void response::json(const nlohmann::json& value, unsigned status_code) {
   if (status_code) status = status_code;

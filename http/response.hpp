@@ -27,6 +27,7 @@
 namespace dusty::http {
 
 class response;
+struct set_cookie;  // <dusty/http/cookie.hpp>
 
 /// Thrown by sending calls when the client is gone (reset, closed, or a write timed out).
 class client_gone : public std::runtime_error {
@@ -146,6 +147,12 @@ class response {
   std::span<const detail::header_field> headers() const noexcept { return headers_; }
   /// Sets (replacing) Content-Type.
   void content_type(std::string_view type);
+  /// Removes every header field called `name` (ASCII case-insensitive) and returns how
+  /// many there were. Meaningless once the head is sent.
+  std::size_t remove_header(std::string_view name) noexcept;
+  /// Appends a Set-Cookie field with `cookie.to_string()`, which throws
+  /// std::invalid_argument for a name or value a cookie cannot hold.
+  void set_cookie(const http::set_cookie& cookie);
 
   /// Serialises `value` as the body and sets Content-Type: application/json.
   void json(const nlohmann::json& value, unsigned status_code = 0);
@@ -187,6 +194,21 @@ class response {
   bool used_writer() const noexcept { return writer_.has_value(); }
 
   dusty::arena& arena() noexcept { return *arena_; }
+
+  /// For middleware that transforms streamed bodies (http::compress): from now on the
+  /// head and the pieces of a streamed response (chunk, writer past its buffer, event
+  /// streams) go to `sink`, which forwards them to the sink returned. Call it before the
+  /// head is sent, and put the returned sink back (`interpose_sink(previous)`) before
+  /// `sink` dies, also when next() throws. Two things bypass it: a buffered response
+  /// (the server frames it after the middleware chain, from status, headers and body),
+  /// and bytes writer() still holds when the handler returns from a streamed response,
+  /// which the server sends to its own sink: a middleware that must see them calls
+  /// writer().flush() while its sink is in place.
+  detail::response_sink& interpose_sink(detail::response_sink& sink) noexcept {
+    detail::response_sink& previous = *sink_;
+    sink_ = &sink;
+    return previous;
+  }
 
  private:
   friend class body_writer;
