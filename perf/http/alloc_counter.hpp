@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <new>
+#include <string>
 
 namespace dusty::perf {
 
@@ -29,9 +30,12 @@ inline double allocs_per_iteration(benchmark::State& state, std::uint64_t before
 }
 
 /// Same, and marks the benchmark failed when anything was allocated.
+/// The message names the figure; perf/run-micro.sh looks for "must not allocate".
 inline void require_no_allocs(benchmark::State& state, std::uint64_t before) {
-  if (allocs_per_iteration(state, before) != 0)
-    state.SkipWithError("allocated on a path that must not allocate");
+  if (const double per = allocs_per_iteration(state, before); per != 0)
+    state.SkipWithError(("allocated on a path that must not allocate: " + std::to_string(per) +
+                         " allocations per iteration")
+                            .c_str());
 }
 
 }  // namespace dusty::perf
