@@ -67,7 +67,12 @@ class client_exchange;
 /// A failed fetch: code() says what kind, what() says what happened and where.
 class client_error : public std::system_error {
  public:
-  client_error(std::error_code ec, const std::string& what) : std::system_error(ec, what) {}
+  client_error(std::error_code ec, const std::string& what) : std::system_error(ec, what), what_(what) {}
+  /// The message as given, without the ": <code message>" std::system_error appends.
+  const char* what() const noexcept override { return what_.what(); }
+
+ private:
+  std::runtime_error what_;  // a reference-counted string: copying never throws
 };
 
 /// When to try a request again. Only idempotent methods (GET, HEAD, PUT, DELETE,
@@ -86,7 +91,7 @@ struct retry_policy {
 /// fills `buf` with up to buf.size() bytes and returns how many; 0 ends the body. It may
 /// suspend (read a file, wait on a channel). Such a body cannot be sent twice, so a
 /// request carrying one is neither retried nor redirected with 307/308.
-using body_source = std::function<std::size_t(std::span<char> buf)>;
+using client_body_source = std::function<std::size_t(std::span<char> buf)>;
 
 /// Per-request settings. Unset optionals take the client_config value.
 struct fetch_options {
@@ -100,7 +105,7 @@ struct fetch_options {
   /// At most one of body, json and stream. `json` sets Content-Type: application/json.
   std::optional<std::string> body;
   std::optional<nlohmann::json> json;
-  body_source stream;
+  client_body_source stream;
 
   std::optional<std::chrono::milliseconds> connect_timeout;
   std::optional<std::chrono::milliseconds> request_timeout;

@@ -138,7 +138,7 @@ inline std::vector<test_case> load_cases(const std::string& file) {
       continue;
     }
     auto& c = cases.back();
-    if (block == "request") {
+    if (block == "request" || block == "response") {  // response: client-side cases
       c.input += unescape(expand_repeats(line));
     } else if (block == "limits") {
       auto eq = line.find('=');
