@@ -4,6 +4,9 @@
 //   GET /json           {"message":"Hello, World!"}
 //   GET /user/:id       {"id":"<id>","name":"John Doe"}
 //   GET /events         a few Server-Sent Events, one every 100 ms
+//   GET /bytes/1m       1 MiB of 'x' (application/octet-stream; the macro suite's large answer)
+//   POST /upload        reads the body piece by piece and answers its size in bytes
+//                       (text/plain; the macro suite's 64 KiB request, perf/macro/)
 //
 //   dusty-hello --port 8080 --shards 2 --backend io_uring
 //
@@ -15,6 +18,7 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <string_view>
 
 namespace http = dusty::http;
 using namespace std::chrono_literals;
@@ -39,6 +43,19 @@ void routes(http::server<>& srv) {
       events.send({.data = "tick " + n, .event = "tick", .id = n});
       dusty::sleep_for(100ms);
     }
+  });
+  // Borrowed, not copied: one static 1 MiB buffer for every answer.
+  srv.get("/bytes/1m", [](http::request&, http::response& res) {
+    static const std::string mebibyte(1 << 20, 'x');
+    res.content_type("application/octet-stream");
+    res.body = std::string_view(mebibyte);
+  });
+  // Streams the body without keeping it, as nginx discards it (perf/macro/nginx.conf.in).
+  srv.post("/upload", [](http::request& req, http::response& res) {
+    std::size_t size = 0;
+    while (auto piece = req.read_body_some()) size += piece->size();
+    res.content_type("text/plain");
+    res.body = std::to_string(size);
   });
 }
 
