@@ -1,50 +1,20 @@
 #include <dusty/core/detail/wait_queue.hpp>
 
-#include <dusty/core/error.hpp>
-#include <dusty/core/detail/shard.hpp>
-
 namespace dusty::detail {
 
-void wait_queue::waiter::on_cancel(fiber_context& f) noexcept {
-  queue->unlink(this);
-  f.owner->make_ready(&f);
-}
+namespace {
+struct plain_waiter final : list_waiter {};
+}  // namespace
 
 void wait_queue::wait() {
-  auto& sched = shard::in_fiber().sched();
-  fiber_context* self = sched.current();
-  if (self->cancellation_pending()) throw cancelled_error();
-  waiter w;
-  w.fiber = self;
-  w.queue = this;
-  w.prev = tail_;
-  if (tail_)
-    tail_->next = &w;
-  else
-    head_ = &w;
-  tail_ = &w;
-  sched.park(&w);
-  if (!w.notified) throw cancelled_error();
-}
-
-void wait_queue::unlink(waiter* w) noexcept {
-  if (w->prev)
-    w->prev->next = w->next;
-  else
-    head_ = w->next;
-  if (w->next)
-    w->next->prev = w->prev;
-  else
-    tail_ = w->prev;
-  w->prev = w->next = nullptr;
+  plain_waiter w;
+  waiters_.wait(w);
 }
 
 bool wait_queue::notify_one() noexcept {
-  waiter* w = head_;
+  list_waiter* w = waiters_.front();
   if (!w) return false;
-  unlink(w);
-  w->notified = true;
-  w->fiber->owner->make_ready(w->fiber);
+  waiters_.grant(w);
   return true;
 }
 

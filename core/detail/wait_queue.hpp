@@ -1,7 +1,8 @@
 #pragma once
-// A FIFO of fibers parked until notified: the building block of every fiber-aware
-// synchronisation type. Single-shard: all calls on the owning shard's thread.
-#include <dusty/core/detail/fiber_context.hpp>
+// A FIFO of fibers parked until notified, for synchronisation types that hand nothing
+// to the waiter (mutex, wait_group): a waiter_list whose waiters carry no payload.
+// Single-shard: all calls on the owning shard's thread.
+#include <dusty/core/detail/waiter_list.hpp>
 
 #include <cstddef>
 
@@ -23,22 +24,10 @@ class wait_queue {
   /// Wakes every waiting fiber; returns how many.
   std::size_t notify_all() noexcept;
 
-  bool empty() const noexcept { return head_ == nullptr; }
+  bool empty() const noexcept { return waiters_.empty(); }
 
  private:
-  struct waiter final : wait_hook {
-    fiber_context* fiber = nullptr;
-    wait_queue* queue = nullptr;
-    waiter* prev = nullptr;
-    waiter* next = nullptr;
-    bool notified = false;
-    void on_cancel(fiber_context& f) noexcept override;
-  };
-
-  void unlink(waiter* w) noexcept;
-
-  waiter* head_ = nullptr;
-  waiter* tail_ = nullptr;
+  waiter_list waiters_;
 };
 
 }  // namespace dusty::detail

@@ -1,5 +1,5 @@
 #pragma once
-// An intrusive FIFO of fibers parked on a synchronisation object that hands each waiter
+// An intrusive FIFO of fibers parked on a synchronisation object, which may hand each waiter
 // what it waits for (units, a value, a refusal) directly. A waiter that has been served
 // never competes for it again, so later arrivals cannot barge ahead of it.
 // Single-shard: every call on the owning shard's thread.
