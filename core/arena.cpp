@@ -100,4 +100,14 @@ void arena::reset() noexcept {
   if (!chunks_.empty()) open(0);
 }
 
+void arena::release() noexcept {
+  for (auto& c : chunks_) free_chunk(c);
+  for (auto& c : large_) free_chunk(c);
+  std::vector<chunk>().swap(chunks_);
+  std::vector<chunk>().swap(large_);
+  allocated_ = 0;
+  ptr_ = end_ = nullptr;
+  next_ = 0;
+}
+
 }  // namespace dusty

@@ -54,6 +54,11 @@ class arena final : public std::pmr::memory_resource {
   /// Keeps chunks up to arena_config::retain_size and frees the rest.
   void reset() noexcept;
 
+  /// As reset(), and frees every chunk as well: for an owner about to sit idle (a
+  /// connection waiting for its next request). The next allocation takes a first chunk
+  /// from the heap again.
+  void release() noexcept;
+
   /// Bytes handed out since construction or the last reset() (requested sizes).
   std::size_t allocated() const noexcept { return allocated_; }
   /// Bytes held in chunks, in use or kept for reuse.

@@ -3,6 +3,7 @@
 #include <dusty/core/error.hpp>
 
 #include <dusty/core/detail/shard.hpp>
+#include <dusty/core/detail/stack_trim.hpp>
 
 namespace dusty {
 
@@ -107,6 +108,8 @@ void sleep_until(std::chrono::steady_clock::time_point t) {
 }
 
 void sleep_for(std::chrono::steady_clock::duration d) { sleep_until(std::chrono::steady_clock::now() + d); }
+
+void release_memory_while_parked() { detail::request_stack_trim(*detail::shard::in_fiber().sched().current()); }
 
 bool cancellation_pending() {
   auto& sh = detail::shard::in_fiber();

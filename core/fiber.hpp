@@ -71,6 +71,16 @@ void yield();
 void sleep_for(std::chrono::steady_clock::duration d);
 void sleep_until(std::chrono::steady_clock::time_point t);
 
+/// Asks the shard to give the kernel back, once the calling fiber has parked, its stack
+/// pages below its frame (pages under a parked fiber's saved stack pointer are dead; they
+/// are faulted back in, zero-filled, only if it later runs deeper again), and the free
+/// pages of the heap (malloc_trim, at most every 250 ms per shard: glibc does not return
+/// memory freed in the middle of a heap on its own). For a fiber about to wait a long
+/// time after freeing what its earlier work held: a keep-alive connection that has been
+/// idle a while. The work happens on a short-lived helper fiber of the shard, after the
+/// caller parks. Never suspends. Call from a fiber.
+void release_memory_while_parked();
+
 /// True when the calling fiber has been cancelled or a deadline scope around it expired.
 bool cancellation_pending();
 /// Throws cancelled_error when cancellation_pending().

@@ -53,6 +53,12 @@ boost::context::stack_context stack_pool::allocate(std::size_t size) {
   boost::context::stack_context s;
   s.size = size;
   s.sp = static_cast<char*>(base) + total;
+  try {
+    mapped_.emplace(reinterpret_cast<std::uintptr_t>(s.sp), size);
+  } catch (...) {
+    ::munmap(base, total);
+    throw;
+  }
   return s;
 }
 
@@ -67,8 +73,21 @@ void stack_pool::deallocate(boost::context::stack_context& s) noexcept {
     free_.push_back(s);
     return;
   }
+  mapped_.erase(reinterpret_cast<std::uintptr_t>(s.sp));
   void* base = static_cast<char*>(s.sp) - s.size - page_size();
   ::munmap(base, s.size + page_size());
+}
+
+std::size_t stack_pool::release_below(const void* sp) noexcept {
+  auto at = reinterpret_cast<std::uintptr_t>(sp);
+  auto it = mapped_.upper_bound(at);  // the first stack whose top is above sp
+  if (it == mapped_.end() || at < it->first - it->second) return 0;
+  std::uintptr_t bottom = it->first - it->second;
+  if (at - bottom < release_margin) return 0;
+  std::uintptr_t end = (at - release_margin) & ~(page_size() - 1);
+  if (end <= bottom) return 0;
+  if (::madvise(reinterpret_cast<void*>(bottom), end - bottom, MADV_DONTNEED) != 0) return 0;
+  return end - bottom;
 }
 
 }  // namespace dusty::detail

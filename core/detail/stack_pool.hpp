@@ -6,6 +6,8 @@
 #include <boost/context/stack_context.hpp>
 
 #include <cstddef>
+#include <cstdint>
+#include <map>
 #include <vector>
 
 namespace dusty::detail {
@@ -23,6 +25,17 @@ class stack_pool {
   boost::context::stack_context allocate(std::size_t size);
   void deallocate(boost::context::stack_context& sctx) noexcept;
 
+  /// Gives the kernel back (madvise MADV_DONTNEED) the whole pages of the stack holding
+  /// `sp` that lie more than release_margin bytes below `sp`; they read as zeros when
+  /// touched again. Only for the saved stack pointer of a suspended fiber (or lower):
+  /// everything below it is dead. Returns the bytes released (0 when `sp` is in no stack
+  /// of this pool). Never suspends; one system call.
+  std::size_t release_below(const void* sp) noexcept;
+
+  /// Bytes kept below the stack pointer by release_below(): more than x86-64's 128-byte
+  /// red zone, the only place a suspended frame may keep data under its stack pointer.
+  static constexpr std::size_t release_margin = 256;
+
   std::size_t stack_size() const noexcept { return stack_size_; }
   std::size_t cached() const noexcept { return free_.size(); }
 
@@ -30,6 +43,9 @@ class stack_pool {
   std::size_t stack_size_;
   std::size_t max_cached_;
   std::vector<boost::context::stack_context> free_;
+  // Every stack mapped and not yet unmapped, by the address of its top: usable size.
+  // Changes only when a stack is mapped or unmapped, never when a cached one is reused.
+  std::map<std::uintptr_t, std::size_t> mapped_;
 };
 
 /// The StackAllocator Boost.Context copies into each fiber: a pointer to the shard's pool.

@@ -1,6 +1,7 @@
 #include <dusty/http/detail/connection.hpp>
 
 #include <dusty/core/deadline.hpp>
+#include <dusty/core/fiber.hpp>
 #include <dusty/core/log.hpp>
 #include <dusty/http/detail/date_cache.hpp>
 #include <dusty/http/status.hpp>
@@ -190,6 +191,9 @@ class connection_sink final : public response_sink {
     if (head_->method != method::head && status_allows_body(res.status)) put(body);
   }
 
+  /// Frees the buffer the response heads are built in (the connection is going idle).
+  void release() noexcept { std::string().swap(out_); }
+
   /// An answer the server makes itself (errors before routing, 503 when full).
   void send_plain(unsigned status, std::string_view text) {
     out_.clear();
@@ -269,6 +273,28 @@ void linger_close(net::buffered_stream& io, net::connection& conn, const server_
   }
 }
 
+// How long a connection waits for its next request before it gives back what serving one
+// left it holding: the arena's chunk, the parser's header storage, the buffer response
+// heads are built in, and the stack pages its handler touched below the wait (see
+// dusty::release_memory_while_parked). Holding them briefly spares a busy connection from
+// allocating them again for each request; idle ones (most of a server's, often) then cost
+// about what a connection that never served a request does.
+constexpr std::chrono::milliseconds idle_release_after{250};
+
+// Waits up to `timeout` for the first bytes of a request. The first part of the wait ends
+// at idle_release_after instead: the wait has one deadline either way, so this costs a
+// connection that is kept busy nothing.
+template <class Release>
+result<std::size_t> wait_for_request(net::buffered_stream& io, std::chrono::steady_clock::duration timeout,
+                                     Release&& release) {
+  auto now = std::chrono::steady_clock::now();
+  if (timeout <= idle_release_after) return io.fill(now + timeout);
+  auto r = io.fill(now + idle_release_after);
+  if (r || r.error() != dusty::errc::timed_out) return r;
+  release();
+  return io.fill(now + timeout);
+}
+
 }  // namespace
 
 void serve_connection(const server_shared& shared, net::connection& conn, connection_control& control, void* app) {
@@ -288,7 +314,12 @@ void serve_connection(const server_shared& shared, net::connection& conn, connec
     if (control.draining) return;
     control.idle = true;
     if (io.data().empty()) {
-      auto r = io.fill(after(first ? cfg.timeouts.request_head : cfg.timeouts.keep_alive));
+      auto r = wait_for_request(io, first ? cfg.timeouts.request_head : cfg.timeouts.keep_alive, [&] {
+        parser.release_storage();
+        arena.release();
+        sink.release();
+        release_memory_while_parked();
+      });
       if (!r) return;  // closed, or idle too long: nothing to answer
     }
     control.idle = false;

@@ -232,6 +232,12 @@ void request_parser::reset() noexcept {
   head_ = {};
 }
 
+void request_parser::release_storage() noexcept {
+  reset();
+  std::vector<raw_field>().swap(raw_fields_);
+  std::vector<header_field>().swap(fields_);
+}
+
 void request_parser::extend(span& s, const char* at, std::size_t size) noexcept {
   s.size = static_cast<std::uint32_t>(at + size - base_) - s.offset;
 }
@@ -328,6 +334,10 @@ result<std::size_t> request_parser::parse(std::string_view buffer) {
     return head_size_;
   }
   assert(buffer.size() >= fed_);
+  if (raw_fields_.capacity() < limits_.max_headers) [[unlikely]] {  // after release_storage()
+    raw_fields_.reserve(limits_.max_headers);
+    fields_.reserve(limits_.max_headers);
+  }
 
   std::size_t stop = buffer.size();
   const std::error_code scan_error = scan(buffer, stop);

@@ -124,7 +124,8 @@ struct parser_limits {
 /// \endcode
 class request_parser {
  public:
-  /// Allocates the header storage (`limits.max_headers` entries); never allocates afterwards.
+  /// Allocates the header storage (`limits.max_headers` entries); never allocates
+  /// afterwards, unless release_storage() gave it back.
   explicit request_parser(const parser_limits& limits = {});
 
   request_parser(const request_parser&) = delete;
@@ -151,6 +152,10 @@ class request_parser {
 
   /// Forgets the current request; the next `parse()` starts a new one.
   void reset() noexcept;
+
+  /// As reset(), and frees the header storage too, for a parser about to sit idle (a
+  /// connection waiting for its next request); the next parse() allocates it again.
+  void release_storage() noexcept;
 
   /// Points every view of a complete head at `copy`, a byte-for-byte copy of the head
   /// (its first head().size bytes) made elsewhere, so the original buffer may change.
@@ -193,8 +198,8 @@ class request_parser {
   in_span in_ = in_span::none;
   span method_;
   span url_;
-  std::vector<raw_field> raw_fields_;  // capacity max_headers, never grows
-  std::vector<header_field> fields_;   // capacity max_headers, never grows
+  std::vector<raw_field> raw_fields_;  // capacity max_headers (or 0 after release_storage())
+  std::vector<header_field> fields_;   // capacity max_headers (or 0 after release_storage())
   request_head head_;
 };
 

@@ -150,4 +150,16 @@ TEST(arena, over_aligned_request_in_a_fresh_chunk_fits) {
   }
 }
 
+TEST(arena, release_frees_every_chunk_and_allocates_again) {
+  dusty::arena a;
+  (void)a.allocate(100);
+  (void)a.allocate(40'000);  // a dedicated chunk
+  EXPECT_GT(a.chunk_count(), 0u);
+  a.release();
+  EXPECT_EQ(a.chunk_count(), 0u);
+  EXPECT_EQ(a.reserved(), 0u);
+  EXPECT_EQ(a.copy("again"), "again");
+  EXPECT_EQ(a.chunk_count(), 1u);
+}
+
 }  // namespace
