@@ -13,7 +13,7 @@
 // Exit status: 0 after SIGINT/SIGTERM, 2 for a configuration it cannot run.
 #include <dusty/http/server.hpp>
 
-#include <server_flags.hpp>
+#include <serve_http.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -62,31 +62,5 @@ void routes(http::server<>& srv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  constexpr std::string_view app = "dusty-hello";
-  dusty::apps::server_flags flags{.port = 8080};
-  if (auto error = dusty::apps::parse_server_flags(argc, argv, app, flags)) return dusty::apps::config_failure(app, *error);
-  try {
-    dusty::runtime rt(flags.runtime());
-    return rt.run([&] {
-      http::server_config config;
-      config.address = flags.address;
-      config.port = flags.port;
-      http::server<> srv(config);
-      routes(srv);
-      try {
-        srv.start();
-      } catch (const std::system_error& e) {
-        std::fprintf(stderr, "%s: %s\n", app.data(), e.what());
-        return 2;
-      }
-      std::printf("%s serving http://%s/ (%u shards, %s)\n", app.data(), srv.address().to_string().c_str(),
-                  dusty::shard_count(), std::string(dusty::to_string(dusty::reactor::backend())).c_str());
-      std::fflush(stdout);
-      dusty::wait_for_stop();
-      srv.stop();
-      return 0;
-    });
-  } catch (const dusty::config_error& e) {
-    return dusty::apps::config_failure(app, e.what());
-  }
+  return dusty::apps::serve_http(argc, argv, "dusty-hello", 8080, [](http::server_config&) {}, routes);
 }

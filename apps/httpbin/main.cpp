@@ -11,9 +11,8 @@
 
 #include <dusty/http/compress.hpp>
 
-#include <server_flags.hpp>
+#include <serve_http.hpp>
 
-#include <cstdio>
 #include <string>
 
 namespace {
@@ -38,39 +37,18 @@ void cors(http::request& req, http::response& res, const http::next& next) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  constexpr std::string_view app = "dusty-httpbin";
-  dusty::apps::server_flags flags{.port = 8000};
-  if (auto error = dusty::apps::parse_server_flags(argc, argv, app, flags)) return dusty::apps::config_failure(app, *error);
-  try {
-    dusty::runtime rt(flags.runtime());
-    return rt.run([&] {
-      http::server_config config;
-      config.address = flags.address;
-      config.port = flags.port;
-      config.server_name = "dusty-httpbin";
-      // Uploads to /post and /anything are echoed whole, so they are read whole: 10 MiB.
-      config.limits.max_body_size = 10 * 1024 * 1024;
-      config.limits.max_query_params = 256;
-      http::server<> srv(config);
-      srv.use(cors);
-      srv.use(http::compress());
-      httpbin::install_request_routes(srv);
-      httpbin::install_response_routes(srv);
-      httpbin::install_auth_routes(srv);
-      try {
-        srv.start();
-      } catch (const std::system_error& e) {
-        std::fprintf(stderr, "%s: %s\n", app.data(), e.what());
-        return 2;
-      }
-      std::printf("%s serving http://%s/ (%u shards, %s)\n", app.data(), srv.address().to_string().c_str(),
-                  dusty::shard_count(), std::string(dusty::to_string(dusty::reactor::backend())).c_str());
-      std::fflush(stdout);
-      dusty::wait_for_stop();
-      srv.stop();
-      return 0;
-    });
-  } catch (const dusty::config_error& e) {
-    return dusty::apps::config_failure(app, e.what());
-  }
+  auto configure = [](http::server_config& config) {
+    config.server_name = "dusty-httpbin";
+    // Uploads to /post and /anything are echoed whole, so they are read whole: 10 MiB.
+    config.limits.max_body_size = 10 * 1024 * 1024;
+    config.limits.max_query_params = 256;
+  };
+  auto install = [](http::server<>& srv) {
+    srv.use(cors);
+    srv.use(http::compress());
+    httpbin::install_request_routes(srv);
+    httpbin::install_response_routes(srv);
+    httpbin::install_auth_routes(srv);
+  };
+  return dusty::apps::serve_http(argc, argv, "dusty-httpbin", 8000, configure, install);
 }
