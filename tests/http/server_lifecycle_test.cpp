@@ -270,6 +270,17 @@ TEST(hello_app, serves_its_routes) {
   EXPECT_EQ(nlohmann::json::parse(json->body), nlohmann::json({{"message", "Hello, World!"}}));
   EXPECT_EQ(nlohmann::json::parse(user->body), nlohmann::json({{"id", "42"}, {"name", "John Doe"}}));
 
+  // The benchmark routes: a 1 MiB answer, and uploads counted as they stream in.
+  std::string upload = pattern(64 * 1024);
+  c.send(get_request("/bytes/1m") +
+         "POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 65536\r\n\r\n" + upload +
+         "POST /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked(upload, 1000));
+  auto bytes = c.read_response(), sized = c.read_response(), streamed = c.read_response();
+  ASSERT_TRUE(bytes && sized && streamed);
+  EXPECT_EQ(bytes->body.size(), 1024u * 1024u);
+  EXPECT_EQ(sized->body, "65536");
+  EXPECT_EQ(streamed->body, "65536");
+
   app.proc.signal(SIGINT);
   EXPECT_EQ(app.proc.wait(10s), 0);
 }
