@@ -1,20 +1,20 @@
 #include <dusty/http/detail/request_parser.hpp>
 
 #include <dusty/http/detail/ascii.hpp>
+#include <dusty/http/detail/head_collector_execute.hpp>
 
 #include <llhttp.h>
 
 #include <algorithm>
 #include <cassert>
 #include <cstring>
-#include <limits>
 
 namespace dusty::http::detail {
 namespace {
 
 constexpr std::size_t max_head_limit = std::size_t{1} << 30;
 
-llhttp_t* as_llhttp(void* storage) noexcept { return static_cast<llhttp_t*>(storage); }
+const llhttp_t* as_llhttp(const void* storage) noexcept { return static_cast<const llhttp_t*>(storage); }
 
 method from_llhttp(std::uint8_t m) noexcept {
   switch (m) {
@@ -53,20 +53,6 @@ errc from_llhttp_errno(const llhttp_t& p) noexcept {
   }
 }
 
-// Every member of a Transfer-Encoding list must be "chunked"; llhttp has already checked
-// that the last one is, and that it appears once.
-bool only_chunked(std::string_view list) noexcept {
-  while (!list.empty()) {
-    auto comma = list.find(',');
-    auto member = trim_ows(list.substr(0, comma));
-    if (!member.empty() && !iequals(member, "chunked")) {
-      return false;
-    }
-    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
-  }
-  return true;
-}
-
 void split_target(request_head& h) noexcept {
   std::string_view t = h.target;
   if (t.starts_with('/')) {
@@ -98,148 +84,30 @@ void split_target(request_head& h) noexcept {
 
 }  // namespace
 
-struct request_parser::callbacks {
-  static request_parser& self(llhttp_t* p) noexcept { return *static_cast<request_parser*>(p->data); }
-
-  static int fail(llhttp_t* p, errc e) noexcept {
-    self(p).callback_error_ = e;
-    llhttp_set_error_reason(p, "dusty");
-    return HPE_USER;
-  }
-
-  static int on_method(llhttp_t* p, const char* at, std::size_t n) noexcept {
-    auto& s = self(p);
-    if (s.in_ != in_span::method) {
-      s.in_ = in_span::method;
-      s.method_ = {static_cast<std::uint32_t>(at - s.base_), 0};
-    }
-    s.extend(s.method_, at, n);
-    return 0;
-  }
-
-  static int on_url(llhttp_t* p, const char* at, std::size_t n) noexcept {
-    auto& s = self(p);
-    if (s.in_ != in_span::url) {
-      s.in_ = in_span::url;
-      s.url_ = {static_cast<std::uint32_t>(at - s.base_), 0};
-    }
-    s.extend(s.url_, at, n);
-    return 0;
-  }
-
-  static int begin_field(llhttp_t* p, std::uint32_t offset) noexcept {
-    auto& s = self(p);
-    if (s.raw_fields_.size() == s.limits_.max_headers) {
-      return fail(p, errc::too_many_headers);
-    }
-    s.in_ = in_span::field;
-    s.raw_fields_.push_back({{offset, 0}, {offset, 0}});
-    return 0;
-  }
-
-  static int on_header_field(llhttp_t* p, const char* at, std::size_t n) noexcept {
-    auto& s = self(p);
-    if (s.in_ != in_span::field) {
-      if (int rc = begin_field(p, static_cast<std::uint32_t>(at - s.base_)); rc != 0) {
-        return rc;
-      }
-    }
-    s.extend(s.raw_fields_.back().name, at, n);
-    return 0;
-  }
-
-  static int on_header_value(llhttp_t* p, const char* at, std::size_t n) noexcept {
-    auto& s = self(p);
-    auto& value = s.raw_fields_.back().value;
-    if (s.in_ != in_span::value) {
-      s.in_ = in_span::value;
-      value = {static_cast<std::uint32_t>(at - s.base_), 0};
-    }
-    s.extend(value, at, n);
-    return 0;
-  }
-
-  static int on_span_complete(llhttp_t* p) noexcept {
-    self(p).in_ = in_span::none;
-    return 0;
-  }
-
-  static int on_header_field_complete(llhttp_t* p) noexcept {
-    // An empty name gets no data callback; record the field so finish() rejects it.
-    auto& s = self(p);
-    if (s.in_ != in_span::field) {
-      if (int rc = begin_field(p, 0); rc != 0) {
-        return rc;
-      }
-    }
-    s.in_ = in_span::none;
-    return 0;
-  }
-
-  static int on_headers_complete(llhttp_t*) noexcept { return HPE_PAUSED; }
-
-  static const llhttp_settings_t& settings() noexcept {
-    static const llhttp_settings_t instance = [] {
-      llhttp_settings_t s;
-      llhttp_settings_init(&s);
-      s.on_method = on_method;
-      s.on_method_complete = on_span_complete;
-      s.on_url = on_url;
-      s.on_url_complete = on_span_complete;
-      s.on_header_field = on_header_field;
-      s.on_header_field_complete = on_header_field_complete;
-      s.on_header_value = on_header_value;
-      s.on_header_value_complete = on_span_complete;
-      s.on_headers_complete = on_headers_complete;
-      return s;
-    }();
-    return instance;
-  }
-};
-
-static_assert(sizeof(llhttp_t) <= 128 && alignof(llhttp_t) <= 8, "grow request_parser::llhttp_storage_");
-
 std::optional<std::string_view> request_head::header(std::string_view name) const noexcept {
-  for (const auto& f : headers) {
-    if (iequals(f.name, name)) {
-      return f.value;
-    }
-  }
-  return std::nullopt;
+  return find_field(headers, name);
 }
 
-request_parser::request_parser(const parser_limits& limits) : limits_{limits} {
+request_parser::request_parser(const parser_limits& limits) : limits_{limits}, collector_{limits.max_headers} {
   limits_.max_head_size = std::min(limits_.max_head_size, max_head_limit);
   limits_.max_request_line = std::min(limits_.max_request_line, limits_.max_head_size);
-  limits_.max_headers = std::min<std::size_t>(limits_.max_headers, std::numeric_limits<std::uint16_t>::max());
-  raw_fields_.reserve(limits_.max_headers);
-  fields_.reserve(limits_.max_headers);
+  limits_.max_headers = collector_.max_headers;
   reset();
 }
 
 void request_parser::reset() noexcept {
-  llhttp_init(as_llhttp(llhttp()), HTTP_REQUEST, &callbacks::settings());
-  base_ = nullptr;
-  fed_ = scanned_ = line_start_ = 0;
+  collector_.reset(head_collector::message_type::request);
+  scanned_ = line_start_ = 0;
   request_line_done_ = head_end_seen_ = false;
   head_size_ = 0;
   error_.clear();
-  in_ = in_span::none;
-  method_ = url_ = {};
-  raw_fields_.clear();
-  fields_.clear();
   head_base_ = nullptr;
   head_ = {};
 }
 
 void request_parser::release_storage() noexcept {
   reset();
-  std::vector<raw_field>().swap(raw_fields_);
-  std::vector<header_field>().swap(fields_);
-}
-
-void request_parser::extend(span& s, const char* at, std::size_t size) noexcept {
-  s.size = static_cast<std::uint32_t>(at + size - base_) - s.offset;
+  collector_.release();
 }
 
 // Checks line endings, line folding and the size limits ahead of llhttp, which in 8.1
@@ -319,7 +187,7 @@ void request_parser::rebase(const char* copy) noexcept {
   move(head_.target);
   move(head_.path);
   move(head_.query);
-  for (auto& f : fields_) {
+  for (auto& f : collector_.fields) {
     move(f.name);
     move(f.value);
   }
@@ -333,55 +201,49 @@ result<std::size_t> request_parser::parse(std::string_view buffer) {
   if (head_size_ != 0) {
     return head_size_;
   }
-  assert(buffer.size() >= fed_);
-  if (raw_fields_.capacity() < limits_.max_headers) [[unlikely]] {  // after release_storage()
-    raw_fields_.reserve(limits_.max_headers);
-    fields_.reserve(limits_.max_headers);
+  assert(buffer.size() >= collector_.fed);
+  if (collector_.raw_fields.capacity() < collector_.max_headers) [[unlikely]] {  // after release_storage()
+    collector_.reserve();
   }
 
   std::size_t stop = buffer.size();
   const std::error_code scan_error = scan(buffer, stop);
-
-  auto* p = as_llhttp(llhttp());
-  p->data = this;
-  base_ = buffer.data();
-  const char* from = buffer.data() + fed_;
-  const llhttp_errno_t rc = llhttp_execute(p, from, stop - fed_);
-  if (rc == HPE_PAUSED) {
-    head_size_ = static_cast<std::size_t>(llhttp_get_error_pos(p) - buffer.data());
-    head_base_ = buffer.data();
-    fed_ = static_cast<std::uint32_t>(head_size_);
-    if (auto ec = finish(buffer)) {
-      head_size_ = 0;
-      error_ = ec;
-      return std::unexpected(error_);
-    }
-    return head_size_;
+  switch (collector_.execute(buffer, stop)) {
+    case head_collector::step::head_end:
+      if (auto ec = finish(buffer)) {
+        error_ = ec;
+        return std::unexpected(error_);
+      }
+      head_base_ = buffer.data();
+      head_size_ = collector_.fed;
+      return head_size_;
+    case head_collector::step::need_more:
+      if (scan_error) {
+        error_ = scan_error;
+        return std::unexpected(error_);
+      }
+      return std::size_t{0};
+    case head_collector::step::too_many_fields: error_ = make_error_code(errc::too_many_headers); break;
+    case head_collector::step::llhttp_error:
+      error_ = make_error_code(from_llhttp_errno(*as_llhttp(collector_.llhttp())));
+      break;
   }
-  if (rc == HPE_OK) {
-    fed_ = static_cast<std::uint32_t>(stop);
-    if (scan_error) {
-      error_ = scan_error;
-      return std::unexpected(error_);
-    }
-    return std::size_t{0};
-  }
-  error_ = rc == HPE_USER ? make_error_code(callback_error_) : make_error_code(from_llhttp_errno(*p));
   return std::unexpected(error_);
 }
 
 std::error_code request_parser::finish(std::string_view buffer) {
-  const auto* p = as_llhttp(llhttp());
-  auto view = [&](span s) { return buffer.substr(s.offset, s.size); };
+  const auto* p = as_llhttp(collector_.llhttp());
+  auto view = [&](head_collector::span s) { return head_collector::view(buffer, s); };
   request_head& h = head_;
 
-  if (p->http_major != 1 || p->http_minor > 1) {
+  const unsigned version = collector_.version();
+  if (version == 0) {
     return errc::version_not_supported;
   }
-  h.version = p->http_minor == 0 ? 10 : 11;
+  h.version = version;
   h.method = from_llhttp(p->method);
-  h.method_token = view(method_);
-  h.target = view(url_);
+  h.method_token = view(collector_.method);
+  h.target = view(collector_.url);
   split_target(h);
   if (h.method == method::connect) {
     // CONNECT takes the authority form only (RFC 9112 section 3.2.3).
@@ -394,7 +256,7 @@ std::error_code request_parser::finish(std::string_view buffer) {
 
   std::size_t hosts = 0;
   bool other_coding = false;
-  for (const auto& raw : raw_fields_) {
+  for (const auto& raw : collector_.raw_fields) {
     header_field f{view(raw.name), trim_ows(view(raw.value))};
     if (f.name.empty()) {
       return errc::invalid_header;
@@ -409,9 +271,9 @@ std::error_code request_parser::finish(std::string_view buffer) {
       }
       h.expect_continue = true;
     }
-    fields_.push_back(f);
+    collector_.fields.push_back(f);
   }
-  h.headers = fields_;
+  h.headers = collector_.fields;
   if (hosts > 1 || (hosts == 0 && h.version == 11 && limits_.require_host)) {
     return errc::invalid_host;
   }

@@ -29,6 +29,7 @@
 // Threading: a parser belongs to one connection and is used from that connection's fiber;
 // it never suspends.
 
+#include <dusty/http/detail/head_collector.hpp>
 #include <dusty/http/error.hpp>
 #include <dusty/http/method.hpp>
 
@@ -37,16 +38,8 @@
 #include <optional>
 #include <span>
 #include <string_view>
-#include <vector>
 
 namespace dusty::http::detail {
-
-/// One header field. Both views point into the caller's buffer; the value has no leading
-/// or trailing whitespace. Names keep the case the client sent.
-struct header_field {
-  std::string_view name;
-  std::string_view value;
-};
 
 /// How the length of the request body is determined (RFC 9112 section 6.3).
 enum class body_framing : std::uint8_t {
@@ -165,41 +158,18 @@ class request_parser {
   const parser_limits& limits() const noexcept { return limits_; }
 
  private:
-  struct callbacks;  // llhttp's C callbacks, defined in the .cpp
-
-  struct span {
-    std::uint32_t offset = 0;
-    std::uint32_t size = 0;
-  };
-  struct raw_field {
-    span name;
-    span value;
-  };
-  enum class in_span : std::uint8_t { none, method, url, field, value };
-
   std::error_code scan(std::string_view buffer, std::size_t& stop);
   std::error_code finish(std::string_view buffer);
-  void extend(span& s, const char* at, std::size_t size) noexcept;
-  void* llhttp() noexcept { return llhttp_storage_; }
 
-  // Storage for an llhttp_t, kept opaque so llhttp.h stays out of this header.
-  alignas(8) unsigned char llhttp_storage_[128];
   parser_limits limits_;
-  const char* base_ = nullptr;    // buffer start during llhttp_execute
-  std::uint32_t fed_ = 0;         // bytes given to llhttp
+  head_collector collector_;      // llhttp and the spans it found
   std::uint32_t scanned_ = 0;     // bytes checked by scan()
   std::uint32_t line_start_ = 0;  // offset of the line scan() is in
   bool request_line_done_ = false;
   bool head_end_seen_ = false;
-  std::size_t head_size_ = 0;  // non-zero once complete
+  std::size_t head_size_ = 0;        // non-zero once complete
   const char* head_base_ = nullptr;  // what head_'s views point into
-  std::error_code error_;      // sticky
-  errc callback_error_ = errc::bad_request;
-  in_span in_ = in_span::none;
-  span method_;
-  span url_;
-  std::vector<raw_field> raw_fields_;  // capacity max_headers (or 0 after release_storage())
-  std::vector<header_field> fields_;   // capacity max_headers (or 0 after release_storage())
+  std::error_code error_;            // sticky
   request_head head_;
 };
 

@@ -26,7 +26,7 @@
 //
 // Threading: a parser belongs to one connection and is used from that connection's fiber;
 // it never suspends.
-#include <dusty/http/detail/request_parser.hpp>
+#include <dusty/http/detail/head_collector.hpp>
 #include <dusty/http/error.hpp>
 
 #include <cstddef>
@@ -34,7 +34,6 @@
 #include <optional>
 #include <span>
 #include <string_view>
-#include <vector>
 
 namespace dusty::http::detail {
 
@@ -139,35 +138,13 @@ class response_parser {
   const response_limits& limits() const noexcept { return limits_; }
 
  private:
-  struct callbacks;  // llhttp's C callbacks, defined in the .cpp
-
-  struct span {
-    std::uint32_t offset = 0;
-    std::uint32_t size = 0;
-  };
-  struct raw_field {
-    span name;
-    span value;
-  };
-  enum class in_span : std::uint8_t { none, status, field, value };
-
   std::error_code finish(std::string_view buffer);
-  void extend(span& s, const char* at, std::size_t size) noexcept;
-  void* llhttp() noexcept { return llhttp_storage_; }
 
-  // Storage for an llhttp_t, kept opaque so llhttp.h stays out of this header.
-  alignas(8) unsigned char llhttp_storage_[128];
   response_limits limits_;
+  head_collector collector_;  // llhttp and the spans it found
   request_kind kind_ = request_kind::normal;
-  const char* base_ = nullptr;  // buffer start during llhttp_execute
-  std::uint32_t fed_ = 0;       // bytes given to llhttp
-  std::size_t head_size_ = 0;   // non-zero once complete
-  std::error_code error_;       // sticky
-  errc callback_error_ = errc::invalid_response;
-  in_span in_ = in_span::none;
-  span status_;
-  std::vector<raw_field> raw_fields_;  // capacity max_headers, never grows
-  std::vector<header_field> fields_;   // capacity max_headers, never grows
+  std::size_t head_size_ = 0;  // non-zero once complete
+  std::error_code error_;      // sticky
   response_head head_;
 };
 
