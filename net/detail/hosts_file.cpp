@@ -1,5 +1,6 @@
 #include <dusty/net/detail/hosts_file.hpp>
 
+#include <dusty/net/detail/config_text.hpp>
 #include <dusty/net/detail/dns_message.hpp>
 
 #include <sys/stat.h>
@@ -24,24 +25,12 @@ std::optional<socket_address> parse_ip(std::string_view text) {
   return *a;
 }
 
-bool space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
-
 }  // namespace
 
 hosts_table parse_hosts(std::string_view text) {
   hosts_table table;
   while (!text.empty()) {
-    auto nl = text.find('\n');
-    auto line = text.substr(0, nl);
-    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
-    if (auto hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
-    std::vector<std::string_view> fields;
-    for (std::size_t i = 0; i < line.size();) {
-      while (i < line.size() && space(line[i])) ++i;
-      std::size_t start = i;
-      while (i < line.size() && !space(line[i])) ++i;
-      if (i > start) fields.push_back(line.substr(start, i - start));
-    }
+    auto fields = take_line_fields(text, "#");
     if (fields.size() < 2) continue;
     auto addr = parse_ip(fields[0]);
     if (!addr) continue;

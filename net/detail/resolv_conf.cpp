@@ -1,5 +1,7 @@
 #include <dusty/net/detail/resolv_conf.hpp>
 
+#include <dusty/net/detail/config_text.hpp>
+
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -9,19 +11,6 @@
 
 namespace dusty::net::detail {
 namespace {
-
-bool space(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
-
-std::vector<std::string_view> fields_of(std::string_view line) {
-  std::vector<std::string_view> fields;
-  for (std::size_t i = 0; i < line.size();) {
-    while (i < line.size() && space(line[i])) ++i;
-    std::size_t start = i;
-    while (i < line.size() && !space(line[i])) ++i;
-    if (i > start) fields.push_back(line.substr(start, i - start));
-  }
-  return fields;
-}
 
 std::optional<unsigned> number(std::string_view s) {
   unsigned v = 0;
@@ -35,11 +24,7 @@ std::optional<unsigned> number(std::string_view s) {
 resolv_conf parse_resolv_conf(std::string_view text) {
   resolv_conf conf;
   while (!text.empty()) {
-    auto nl = text.find('\n');
-    auto line = text.substr(0, nl);
-    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
-    if (auto c = line.find_first_of("#;"); c != std::string_view::npos) line = line.substr(0, c);
-    auto fields = fields_of(line);
+    auto fields = take_line_fields(text, "#;");
     if (fields.size() < 2) continue;
     if (fields[0] == "nameserver") {
       std::string text_form(fields[1]);
