@@ -206,6 +206,16 @@ result<url> url::resolve(std::string_view reference) const {
     if (is_forbidden(c)) return bad();
   }
   parts r = split(reference);
+  // The target URL is `prefix` followed by the reference's own path (dot segments
+  // removed) and query.
+  auto with_path_and_query = [&r](std::string& prefix) {
+    prefix += remove_dot_segments(r.path);
+    if (r.has_query) {
+      prefix += '?';
+      prefix += r.query;
+    }
+    return parse(prefix);
+  };
   if (r.has_scheme) {
     // RFC 3986 section 5.2.2 (strict): the reference stands alone.
     std::string s(r.scheme);
@@ -214,23 +224,13 @@ result<url> url::resolve(std::string_view reference) const {
       s += "//";
       s += r.authority;
     }
-    s += remove_dot_segments(r.path);
-    if (r.has_query) {
-      s += '?';
-      s += r.query;
-    }
-    return parse(s);
+    return with_path_and_query(s);
   }
 
   std::string s = scheme + "://";
   if (r.has_authority) {
     s += r.authority;
-    s += remove_dot_segments(r.path);
-    if (r.has_query) {
-      s += '?';
-      s += r.query;
-    }
-    return parse(s);
+    return with_path_and_query(s);
   }
   if (!userinfo.empty()) {
     s += userinfo;

@@ -23,6 +23,8 @@
 #include <dusty/http/detail/request_parser.hpp>
 #include <dusty/http/request.hpp>
 
+#include "sample_requests.hpp"
+
 #include <benchmark/benchmark.h>
 
 #include <string>
@@ -30,24 +32,11 @@
 
 namespace {
 
+using dusty::perf::browser_request;
+
 using dusty::http::request;
 using dusty::http::detail::request_parser;
 
-const std::string browser_request =
-    "GET /articles/2024/http-parsing?page=2&sort=new HTTP/1.1\r\n"
-    "Host: www.example.com\r\n"
-    "User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0\r\n"
-    "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8\r\n"
-    "Accept-Language: en-US,en;q=0.5\r\n"
-    "Accept-Encoding: gzip, deflate, br\r\n"
-    "Referer: https://www.example.com/articles\r\n"
-    "Connection: keep-alive\r\n"
-    "Cookie: session=7d2c9a1f0b3e4c58; theme=dark\r\n"
-    "Upgrade-Insecure-Requests: 1\r\n"
-    "Sec-Fetch-Dest: document\r\n"
-    "Sec-Fetch-Mode: navigate\r\n"
-    "Sec-Fetch-Site: same-origin\r\n"
-    "\r\n";
 
 // A request head parsed once, as the connection hands it to a handler.
 struct parsed_request {
