@@ -10,7 +10,8 @@ cd "$(dirname "$0")"
 jobs=$(nproc)
 configure() { # <dir> <cmake args...>
   local dir=$1; shift
-  [[ -f $dir/build.ninja ]] || cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
+  # ccache keeps a second build (and CI on a machine that built before) short.
+  [[ -f $dir/build.ninja ]] || cmake -S . -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache "$@" >/dev/null
 }
 
 cmd=${1:-}

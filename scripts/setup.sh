@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   # build
-  build-essential cmake ninja-build pkg-config
+  build-essential cmake ninja-build pkg-config ccache
   liburing-dev libboost-context-dev libmimalloc-dev libssl-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev node-llhttp nlohmann-json3-dev
   # peers the tests and benchmarks talk to
