@@ -49,7 +49,9 @@ dusty_engine_init() {
       # with nofile 20000 here) and then fails to start any container: ask for the host's.
       local nofile nproc
       nofile=$(ulimit -Hn); [[ $nofile == unlimited ]] && nofile=1048576
-      nproc=$(ulimit -Hu); [[ $nproc == unlimited ]] && nproc=4194304
+      # nproc at the host's hard limit (96367 here) is refused by runc all the same
+      # ("error setting rlimit type 6"), 32768 is not: plenty for one container.
+      nproc=$(ulimit -Hu); [[ $nproc == unlimited || $nproc -gt 32768 ]] && nproc=32768
       LIMITS=(--ulimit "nofile=$nofile:$nofile" --ulimit "nproc=$nproc:$nproc")
       ;;
     docker)
