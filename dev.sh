@@ -3,9 +3,12 @@
 #   ./dev.sh run [app flags]   build Release and start the main app
 #   ./dev.sh test              build and run the whole test suite (Release and ASan+UBSan,
 #                              both reactor backends); exits non-zero on any failure
+#   ./dev.sh image             build the container images dusty and dusty-dev (docker/)
+#   ./dev.sh image-test        build them and check them from the host (docker/image-test.sh)
 set -euo pipefail
 cd "$(dirname "$0")"
-./scripts/setup.sh
+# The image commands build inside containers and install their own tools (docker/lib.sh).
+[[ ${1:-} == image || ${1:-} == image-test ]] || ./scripts/setup.sh
 
 jobs=$(nproc)
 configure() { # <dir> <cmake args...>
@@ -30,8 +33,14 @@ case "$cmd" in
     cmake --build build/asan -j"$jobs"
     ctest --test-dir build/asan --output-on-failure -j"$jobs" --timeout 600
     ;;
+  image)
+    exec docker/image.sh "$@"
+    ;;
+  image-test)
+    exec docker/image-test.sh "$@"
+    ;;
   *)
-    echo "usage: ./dev.sh run [app flags] | ./dev.sh test" >&2
+    echo "usage: ./dev.sh run [app flags] | ./dev.sh test | ./dev.sh image | ./dev.sh image-test" >&2
     exit 2
     ;;
 esac
