@@ -18,6 +18,12 @@ class category final : public std::error_category {
       case errc::host_not_found: return "host not found";
       case errc::dns_failure: return "name servers did not answer";
       case errc::invalid_host_name: return "invalid host name";
+      case errc::tls_handshake_failed: return "TLS handshake failed";
+      case errc::tls_certificate_invalid: return "certificate verify failed";
+      case errc::tls_host_name_mismatch: return "host name mismatch";
+      case errc::tls_truncated: return "TLS connection closed without close_notify (truncated)";
+      case errc::tls_plaintext_http: return "plain HTTP request sent to a TLS port";
+      case errc::tls_protocol_error: return "TLS protocol error";
     }
     return "unknown dusty.net error " + std::to_string(ev);
   }

@@ -35,6 +35,14 @@ enum class errc {
   host_not_found,       ///< The name does not exist, or has no address of the family asked for.
   dns_failure,          ///< No name server answered usably (timeout, SERVFAIL, malformed reply).
   invalid_host_name,    ///< Not a valid host name (empty, too long, bad characters).
+  // TLS (net/tls). The code says what kind of failure; tls::stream::error_detail() has
+  // OpenSSL's reason ("certificate verify failed: self-signed certificate").
+  tls_handshake_failed,      ///< The TLS handshake failed (protocol error, alert, no common cipher).
+  tls_certificate_invalid,   ///< The peer's certificate did not verify (untrusted, expired, ...).
+  tls_host_name_mismatch,    ///< The peer's certificate is valid but not for the name asked for.
+  tls_truncated,             ///< The peer closed the connection without a TLS close_notify.
+  tls_plaintext_http,        ///< A TLS server received plaintext HTTP (e.g. "GET / HTTP/1.1").
+  tls_protocol_error,        ///< A fatal TLS error after the handshake (bad record, alert).
 };
 
 /// The category of net::errc values; its name is "dusty.net".
