@@ -353,6 +353,7 @@ result<void> stream::fail_handshake(std::error_code ec) {
 std::error_code stream::classify_ssl_error(bool in_handshake) {
   unsigned long e = ERR_peek_error();
   long v = SSL_get_verify_result(ssl_);
+  verify_result_ = v;
   if (ERR_GET_LIB(e) == ERR_LIB_SSL && ERR_GET_REASON(e) == SSL_R_CERTIFICATE_VERIFY_FAILED && v != X509_V_OK) {
     ERR_clear_error();
     if (v == X509_V_ERR_HOSTNAME_MISMATCH || v == X509_V_ERR_IP_ADDRESS_MISMATCH) {
@@ -669,6 +670,6 @@ bool stream::peer_verified() const noexcept {
          (server_ || !ctx_->insecure());
 }
 
-long stream::verify_result() const noexcept { return ssl_ ? SSL_get_verify_result(ssl_) : X509_V_OK; }
+long stream::verify_result() const noexcept { return ssl_ ? SSL_get_verify_result(ssl_) : verify_result_; }
 
 }  // namespace dusty::net::tls

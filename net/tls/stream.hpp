@@ -135,7 +135,8 @@ class stream final : public net::stream {
   /// a successful handshake unless the context is insecure; server: whether a client
   /// certificate was presented and verified).
   bool peer_verified() const noexcept;
-  /// OpenSSL's X509 verification result (X509_V_OK = 0), for the cases that need it.
+  /// OpenSSL's X509 verification result (X509_V_OK = 0), for the cases that need it;
+  /// still answers after close().
   long verify_result() const noexcept;
   /// The reason for the last TLS failure, in words: "certificate verify failed:
   /// self-signed certificate", "host name mismatch: certificate is for a.test, not
@@ -191,6 +192,7 @@ class stream final : public net::stream {
   state state_ = state::fresh;
   std::error_code error_;     // the final error once state_ == failed or broken
   std::string detail_;
+  long verify_result_ = 0;  // kept past close() for verify_result()
   bool server_ = false;
   bool transport_eof_ = false;
   bool close_notify_sent_ = false;
