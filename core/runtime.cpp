@@ -3,6 +3,7 @@
 #include <dusty/core/error.hpp>
 #include <dusty/core/log.hpp>
 
+#include <dusty/core/detail/cpu_quota.hpp>
 #include <dusty/core/detail/runtime_state.hpp>
 
 #include <liburing.h>
@@ -13,6 +14,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <barrier>
 #include <cerrno>
 #include <cstdlib>
@@ -165,7 +167,12 @@ runtime::runtime(runtime_config config) : state_(std::make_unique<detail::runtim
     throw config_error("io_uring.recv_buffer_size must be at least 512 bytes");
   if (config.io_uring.entries < 8 || config.io_uring.entries > 32768)
     throw config_error("io_uring.entries must be between 8 and 32768");
-  config.shards = config.shards.value_or(available);
+  if (!config.shards) {
+    // Under a CPU quota (a container's --cpus, a Kubernetes CPU limit) the affinity mask
+    // still shows every CPU; more shards than the quota's CPUs would all be throttled.
+    auto quota = detail::cgroup_cpu_limit();
+    config.shards = quota ? std::min(available, *quota) : available;
+  }
   st.backend = resolve_backend(config.backend);
   config.backend = st.backend;
   st.config = config;

@@ -26,7 +26,11 @@ struct runtime_state;
 }
 
 struct runtime_config {
-  /// Number of shards (threads). Default: every CPU in the process's affinity mask.
+  /// Number of shards (threads). Default: every CPU in the process's affinity mask, but
+  /// no more than the cgroup's CPU quota rounded up (cgroup v2 cpu.max, v1
+  /// cpu.cfs_quota_us / cpu.cfs_period_us, the smallest along the cgroup's ancestors), as
+  /// Go and Java size themselves in a container: `--cpus 1.5` gives 2 shards. An explicit
+  /// value may exceed the quota, not the affinity mask.
   std::optional<unsigned> shards;
   /// Reactor backend. Default: automatic, which the environment variable
   /// DUSTY_BACKEND=io_uring|epoll overrides.
