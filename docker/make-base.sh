@@ -62,10 +62,15 @@ echo "make-base: debootstrap bookworm from $mirror" >&2
 work=$(mktemp -d /var/tmp/dusty-base.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 rootfs=$work/rootfs
-debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 || {
-  tail -20 "$work/debootstrap.log" >&2
-  exit 1
-}
+# One retry: a mirror's hiccup is not worth a failed build.
+if ! debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1; then
+  echo "make-base: debootstrap failed, retrying once" >&2
+  rm -rf "$rootfs"
+  debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 || {
+    tail -20 "$work/debootstrap.log" >&2
+    exit 1
+  }
+fi
 
 # The image's apt uses the host's mirror, as a deb822 source like Debian's own images.
 rm -f "$rootfs/etc/apt/sources.list"
