@@ -77,5 +77,14 @@ build=("${ENGINE[@]}" build "${LIMITS[@]}" -f "$context/docker/Dockerfile"
 echo "image: building dusty-dev and dusty from $([[ $from_worktree == yes ]] && echo "the work tree" || echo "commit $rev") with $engine on $base" >&2
 "${build[@]}" --target dev -t dusty-dev:latest -t "dusty-dev:$rev" "$context"
 "${build[@]}" --target runtime -t dusty:latest -t "dusty:$rev" "$context"
+# The build stage gets a tag of its own: untagged, the next prune would take it, and with
+# it the compiled layer an unchanged next build reuses.
+"${build[@]}" -q --target build -t dusty-build-cache:latest "$context" >/dev/null
+# Leftovers of earlier builds: their commit tags, then the stages no tag holds any more
+# (a superseded build stage is about 800 MB).
+"${ENGINE[@]}" images --format '{{.Repository}}:{{.Tag}}' |
+  grep -E '(^|/)dusty(-dev)?:[0-9a-f]{7,}(-dirty)?$' | grep -v -E ":$rev\$" |
+  xargs -r "${ENGINE[@]}" rmi >/dev/null 2>&1 || true
+"${ENGINE[@]}" image prune -f --filter label=dev.dusty.image=1 >/dev/null
 size=$("${ENGINE[@]}" image inspect --format '{{.Size}}' dusty:latest)
 echo "image: dusty:latest (dusty:$rev) $((size / 1000000)) MB, dusty-dev:latest" >&2
