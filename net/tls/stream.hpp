@@ -20,8 +20,9 @@
 // to the stream's output buffer. When OpenSSL needs more input it returns WANT_READ at
 // once, and the stream receives through the shard's reactor (io_uring or epoll) and
 // calls OpenSSL again; output is sent through the reactor after each OpenSSL call. So:
-//   - no call ever blocks the thread, and a handshake's other cost is CPU (a P-256
-//     handshake is well under a millisecond; other fibers run while it waits for the peer);
+//   - no call ever blocks the thread: a handshake costs CPU only while OpenSSL computes
+//     (a P-256/X25519 handshake is a few hundred microseconds of crypto on each side),
+//     and other fibers run whenever it waits for the peer;
 //   - cancellation or a deadline can only strike while the stream waits on the
 //     reactor, between OpenSSL calls, when OpenSSL is in a state it resumes from
 //     (WANT_READ); ciphertext received or not yet sent stays in the stream's buffers,
