@@ -71,7 +71,11 @@ wait_for() { # <url> <text>
 }
 
 log_has() { # <name> <text>
-  logs "$1" | grep -qF -- "$2"
+  # Not `logs | grep -q`: grep leaves at the first match, the engine then dies of SIGPIPE,
+  # and pipefail turns a match into a failure.
+  local text
+  text=$(logs "$1")
+  [[ $text == *"$2"* ]]
 }
 
 healthy() { # <name>
