@@ -26,10 +26,12 @@ case "$cmd" in
     exec build/release/apps/hello/dusty-hello "$@"
     ;;
   test)
-    configure build/release -DCMAKE_BUILD_TYPE=Release
+    # Warnings are errors here (and only here: a user's newer compiler may warn anew).
+    configure build/release -DCMAKE_BUILD_TYPE=Release -DCMAKE_COMPILE_WARNING_AS_ERROR=ON
     cmake --build build/release -j"$jobs"
     ctest --test-dir build/release --output-on-failure -j"$jobs" --timeout 300
-    configure build/asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDUSTY_SANITIZE=ON -DDUSTY_BUILD_PERF=OFF
+    configure build/asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDUSTY_SANITIZE=ON -DDUSTY_BUILD_PERF=OFF \
+      -DCMAKE_COMPILE_WARNING_AS_ERROR=ON
     cmake --build build/asan -j"$jobs"
     ctest --test-dir build/asan --output-on-failure -j"$jobs" --timeout 600
     ;;

@@ -7,7 +7,7 @@ namespace {
 
 class category final : public std::error_category {
  public:
-  const char* name() const noexcept override { return "dusty"; }
+  const char* name() const noexcept override { return "dusty.core"; }
   std::string message(int ev) const override {
     switch (static_cast<errc>(ev)) {
       case errc::cancelled: return "operation cancelled";
@@ -42,7 +42,7 @@ std::string describe(std::chrono::nanoseconds d) {
 
 }  // namespace
 
-const std::error_category& core_category() noexcept {
+const std::error_category& error_category() noexcept {
   static const category instance;
   return instance;
 }

@@ -19,8 +19,9 @@ enum class errc {
   closed,              ///< The channel, listener or stream was closed.
 };
 
-const std::error_category& core_category() noexcept;
-inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), core_category()}; }
+/// The category of errc, named "dusty.core" (beside "dusty.net" and "dusty.http").
+const std::error_category& error_category() noexcept;
+inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), error_category()}; }
 
 /// Thrown from any suspending call (I/O, sleep, lock, queue, cross-core reply) of a fiber
 /// that has been cancelled, or whose deadline scope has expired. Catch it only to clean up:

@@ -6,7 +6,7 @@
 //     std::lock_guard lock(m);      // suspends this fiber (not the thread) while taken
 //     write_record(file);           // may suspend; no other fiber of ours interleaves
 //   }
-#include <dusty/core/detail/wait_queue.hpp>
+#include <dusty/core/wait_queue.hpp>
 
 namespace dusty {
 
@@ -47,7 +47,7 @@ class mutex {
   bool locked() const noexcept { return locked_; }
 
  private:
-  detail::wait_queue waiters_;
+  wait_queue waiters_;
   bool locked_ = false;
 };
 

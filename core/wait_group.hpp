@@ -8,7 +8,7 @@
 //     dusty::spawn([&wg, &c] { drain(c); wg.done(); }).detach();
 //   }
 //   wg.wait();                                    // until every drain() has called done()
-#include <dusty/core/detail/wait_queue.hpp>
+#include <dusty/core/wait_queue.hpp>
 
 #include <cstddef>
 
@@ -44,7 +44,7 @@ class wait_group {
 
  private:
   std::size_t count_ = 0;
-  detail::wait_queue waiters_;
+  wait_queue waiters_;
 };
 
 }  // namespace dusty

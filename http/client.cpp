@@ -1,13 +1,16 @@
 #include <dusty/http/client.hpp>
 
-#include <dusty/http/conditional.hpp>
-#include <dusty/http/content_coding.hpp>
+#include <dusty/http/codec/conditional.hpp>
+#include <dusty/http/codec/content_coding.hpp>
 #include <dusty/http/detail/ascii.hpp>
-#include <dusty/http/detail/client_errors.hpp>
-#include <dusty/http/detail/client_exchange.hpp>
-#include <dusty/http/detail/client_shard.hpp>
+#include <dusty/http/client/errors.hpp>
+#include <dusty/http/client/exchange.hpp>
+#include <dusty/http/client/pool.hpp>
 #include <dusty/net/error.hpp>
-#include <dusty/net/resolver.hpp>
+#include <dusty/http/codec/base64.hpp>
+#include <dusty/http/codec/percent.hpp>
+#include <dusty/http/fields.hpp>
+#include <dusty/net/connect.hpp>
 
 #include <dusty/core/deadline.hpp>
 #include <dusty/core/error.hpp>
@@ -112,57 +115,6 @@ struct attempt_result {
   }
 };
 
-bool valid_field(std::string_view name, std::string_view value) noexcept {
-  if (name.empty()) return false;
-  for (char c : name) {
-    if (!detail::is_token_char(c)) return false;
-  }
-  for (char c : value) {
-    auto u = static_cast<unsigned char>(c);
-    if ((u < 0x20 && c != '\t') || u == 0x7f) return false;
-  }
-  return true;
-}
-
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() + 0 && detail::hex_value(s[i + 1]) >= 0 && detail::hex_value(s[i + 2]) >= 0) {
-      out += static_cast<char>(detail::hex_value(s[i + 1]) * 16 + detail::hex_value(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-std::string base64(std::string_view in) {
-  static constexpr char table[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    unsigned v = static_cast<unsigned char>(in[i]) << 16 | static_cast<unsigned char>(in[i + 1]) << 8 |
-                 static_cast<unsigned char>(in[i + 2]);
-    out += table[v >> 18];
-    out += table[(v >> 12) & 63];
-    out += table[(v >> 6) & 63];
-    out += table[v & 63];
-  }
-  if (i + 1 == in.size()) {
-    unsigned v = static_cast<unsigned char>(in[i]) << 16;
-    out += table[v >> 18];
-    out += table[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    unsigned v = static_cast<unsigned char>(in[i]) << 16 | static_cast<unsigned char>(in[i + 1]) << 8;
-    out += table[v >> 18];
-    out += table[(v >> 12) & 63];
-    out += table[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
 
 // Retry-After: delay-seconds or an HTTP-date (RFC 9110 section 10.2.3).
 std::optional<std::chrono::milliseconds> parse_retry_after(std::optional<std::string_view> value) {
@@ -201,21 +153,20 @@ bool is_connection_error(std::error_code ec) {
          ec == std::errc::host_unreachable || ec == std::errc::not_connected;
 }
 
-std::string peer_name(const url& u) {
-  bool v6 = u.host.find(':') != std::string::npos;
-  return (v6 ? "[" + u.host + "]" : u.host) + ":" + std::to_string(u.port);
-}
 
 void connect_into(detail::client_lease& lease, const url& u, const settings& s, const client_config& config,
                   const fetch_context& ctx) {
-  auto limit = [&] { return std::min(ctx.request_deadline, after(s.connect_timeout)); };
   auto timeout_for = [&] {
     bool whole = ctx.request_deadline != no_deadline && std::chrono::steady_clock::now() >= ctx.request_deadline;
     return format_duration(whole ? s.request_timeout : s.connect_timeout);
   };
-  auto addrs = net::resolver::local().resolve(u.host, u.port, limit());
-  if (!addrs) {
-    auto ec = addrs.error();
+  auto c = net::connect_to(u.host, u.port, {.deadline = ctx.request_deadline, .attempt_timeout = s.connect_timeout});
+  if (c) {
+    lease.adopt(client_connection(std::move(*c), {.max_head_size = config.max_head_size, .read_timeout = s.read_timeout}));
+    return;
+  }
+  auto ec = c.error().code;
+  if (!c.error().address) {  // the name did not resolve
     if (ec == dusty::errc::timed_out) {
       throw attempt_failure(client_error(ec, "timeout after " + timeout_for() + " resolving " + u.host), false);
     }
@@ -223,27 +174,15 @@ void connect_into(detail::client_lease& lease, const url& u, const settings& s, 
     throw attempt_failure(client_error(ec, "cannot resolve " + u.host + ": " + ec.message()),
                           ec == net::errc::dns_failure);
   }
-  client_connection_config cc{.max_header_size = config.max_header_size, .read_timeout = s.read_timeout};
-  std::error_code last;
-  std::string last_addr;
-  for (const auto& a : *addrs) {
-    auto c = client_connection::connect(a, limit(), cc);
-    if (c) {
-      lease.adopt(std::move(*c));
-      return;
-    }
-    last = c.error();
-    last_addr = a.to_string();
-    if (ctx.request_deadline != no_deadline && std::chrono::steady_clock::now() >= ctx.request_deadline) break;
+  auto last_addr = c.error().address->to_string();
+  if (ec == std::errc::connection_refused) {
+    throw attempt_failure(client_error(ec, "connect refused: " + last_addr), true);
   }
-  if (last == std::errc::connection_refused) {
-    throw attempt_failure(client_error(last, "connect refused: " + last_addr), true);
+  if (ec == dusty::errc::timed_out) {
+    throw attempt_failure(client_error(ec, "timeout after " + timeout_for() + " connecting to " + last_addr), false);
   }
-  if (last == dusty::errc::timed_out) {
-    throw attempt_failure(client_error(last, "timeout after " + timeout_for() + " connecting to " + last_addr), false);
-  }
-  throw attempt_failure(client_error(last, "connect to " + last_addr + " failed: " + last.message()),
-                        is_connection_error(last));
+  throw attempt_failure(client_error(ec, "connect to " + last_addr + " failed: " + ec.message()),
+                        is_connection_error(ec));
 }
 
 // Writes the request; returns the error code of a failed write, if any.
@@ -264,7 +203,7 @@ std::error_code send_request(client_connection& c, const url& u, request_plan& p
   if (!config.user_agent.empty() && !plan.has_user("user-agent")) field("User-Agent", config.user_agent);
   if (s.decompress && !plan.has_user("accept-encoding")) field("Accept-Encoding", "gzip, deflate");
   if (!u.userinfo.empty() && !plan.has_user("authorization")) {
-    field("Authorization", "Basic " + base64(percent_decode(u.userinfo)));
+    field("Authorization", "Basic " + base64_encode(percent_decode(u.userinfo)));
   }
   if (s.jar != nullptr && !plan.has_user("cookie")) {
     auto cookies = s.jar->cookie_header(u);
@@ -300,7 +239,7 @@ std::error_code send_request(client_connection& c, const url& u, request_plan& p
 
 attempt_result attempt(detail::client_shard& shard, const url& u, request_plan& plan, const settings& s,
                        const client_config& config, fetch_context& ctx) {
-  ctx.peer = peer_name(u);
+  ctx.peer = net::host_port(u.host, u.port);
   detail::client_lease lease = shard.checkout(u);
   bool fresh_retry = false;
   for (;;) {
@@ -450,7 +389,8 @@ client_response client::fetch(std::string_view text, fetch_options options) {
                        "fetch_options: give at most one of body, json and stream");
   }
   for (const auto& [k, v] : options.headers) {
-    if (!valid_field(k, v)) throw client_error(make_error_code(errc::invalid_header), "invalid request header: " + k);
+    if (!is_valid_field_name(k) || !is_valid_field_value(v))
+      throw client_error(make_error_code(errc::invalid_header), "invalid request header: " + k);
   }
 
   settings s{

@@ -35,11 +35,12 @@
 // flight. fetch() may be called from a fiber of any shard; each shard uses only its own
 // pools and (when cookies are on) its own cookie jar. A client_response belongs to the
 // shard that fetched it.
-#include <dusty/http/cookie_jar.hpp>
+#include <dusty/http/client_config.hpp>
+#include <dusty/http/codec/cookie_jar.hpp>
 #include <dusty/http/error.hpp>
 #include <dusty/http/method.hpp>
 #include <dusty/http/status.hpp>
-#include <dusty/http/url.hpp>
+#include <dusty/http/codec/url.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -75,18 +76,6 @@ class client_error : public std::system_error {
   std::runtime_error what_;  // a reference-counted string: copying never throws
 };
 
-/// When to try a request again. Only idempotent methods (GET, HEAD, PUT, DELETE,
-/// OPTIONS, TRACE) are retried: after connection errors (refused, reset, closed before
-/// the response) and after 502, 503 and 504 answers. The wait before retry n (1-based)
-/// is a random duration in [0, min(max_delay, base_delay * 2^(n-1))] ("full jitter"),
-/// or the answer's Retry-After (seconds or HTTP date) when it is longer, capped at
-/// max_delay.
-struct retry_policy {
-  unsigned max_retries = 2;  ///< 0: never retry.
-  std::chrono::milliseconds base_delay{100};
-  std::chrono::milliseconds max_delay{5000};
-};
-
 /// A request body produced while it is sent (with chunked transfer coding). Each call
 /// fills `buf` with up to buf.size() bytes and returns how many; 0 ends the body. It may
 /// suspend (read a file, wait on a channel). Such a body cannot be sent twice, so a
@@ -119,31 +108,6 @@ struct fetch_options {
   std::optional<bool> decompress;
   /// The jar to read and update; nullptr uses the client's own (when config.cookies).
   cookie_jar* cookies = nullptr;
-};
-
-struct client_config {
-  /// Open connections per (scheme, host, port) per shard; more fetches wait (FIFO).
-  std::size_t max_connections_per_host = 64;
-  /// Idle connections kept per host per shard; the rest are closed when released.
-  std::size_t max_idle_per_host = 32;
-  /// A pooled connection idle this long is closed instead of reused.
-  std::chrono::milliseconds idle_timeout{60'000};
-  std::chrono::milliseconds connect_timeout{10'000};
-  /// The whole fetch; zero: no limit.
-  std::chrono::milliseconds request_timeout{0};
-  /// Longest wait for the next bytes of a response.
-  std::chrono::milliseconds read_timeout{30'000};
-  unsigned max_redirects = 10;
-  retry_policy retry{};
-  /// Most body bytes (after decoding) body() and read_some() deliver.
-  std::uint64_t max_response_size = 8 * 1024 * 1024;
-  /// Longest response head (status line and fields).
-  std::size_t max_header_size = 64 * 1024;
-  bool decompress = true;
-  /// Keep a cookie jar per shard and use it for every fetch.
-  bool cookies = false;
-  /// User-Agent header; empty: none.
-  std::string user_agent = "dusty";
 };
 
 /// A response: status and header fields at once, the body on demand. Holds its

@@ -1,6 +1,6 @@
 #include <dusty/http/request.hpp>
 
-#include <dusty/http/cookie.hpp>
+#include <dusty/http/codec/cookie.hpp>
 #include <dusty/http/detail/ascii.hpp>
 
 #include <cstring>
@@ -44,18 +44,21 @@ std::string_view request::body() {
   body_read_ = true;
   if (!body_source_) return body_;
   // Pieces are only valid until the next read, so each is copied out as it comes. With
-  // a Content-Length the destination is sized once (the decoder never exceeds it).
-  if (head_->framing == detail::body_framing::content_length) {
-    char* out = static_cast<char*>(arena_->allocate(head_->content_length, 1));
+  // a Content-Length the destination is sized once (the decoder never exceeds it), after
+  // the first read: that is where a length above max_body_size fails (413), before any
+  // memory is taken for it.
+  auto first = body_source_->read_some();
+  if (auto length = body_source_->length()) {
+    char* out = static_cast<char*>(arena_->allocate(*length, 1));
     std::size_t n = 0;
-    for (auto piece = body_source_->read_some(); !piece.empty(); piece = body_source_->read_some()) {
+    for (auto piece = first; !piece.empty(); piece = body_source_->read_some()) {
       std::memcpy(out + n, piece.data(), piece.size());
       n += piece.size();
     }
     return body_ = std::string_view(out, n);
   }
   std::pmr::string all(arena_);
-  for (auto piece = body_source_->read_some(); !piece.empty(); piece = body_source_->read_some()) all.append(piece);
+  for (auto piece = first; !piece.empty(); piece = body_source_->read_some()) all.append(piece);
   char* out = static_cast<char*>(arena_->allocate(all.size(), 1));
   std::memcpy(out, all.data(), all.size());
   return body_ = std::string_view(out, all.size());

@@ -7,10 +7,10 @@
 // outlive the request. A request belongs to its connection's fiber: use it there only.
 #include <dusty/core/arena.hpp>
 #include <dusty/http/method.hpp>
-#include <dusty/http/query.hpp>
+#include <dusty/http/codec/query.hpp>
 #include <dusty/http/router.hpp>
 #include <dusty/http/status_error.hpp>
-#include <dusty/http/detail/request_parser.hpp>
+#include <dusty/http/request_head.hpp>
 #include <dusty/net/address.hpp>
 
 #include <nlohmann/json.hpp>
@@ -23,9 +23,11 @@
 
 namespace dusty::http {
 
-using detail::header_field;
+namespace detail {
+struct request_access;
+}  // namespace detail
 
-/// Where a request body comes from: the connection, or a test request.
+/// Where a request body comes from: a protocol's connection or stream, or a test request.
 class body_source {
  public:
   virtual ~body_source() = default;
@@ -33,12 +35,14 @@ class body_source {
   /// end. Throws status_error: 413 past max_body_size, 400 for a malformed chunked body,
   /// 408 when the client is too slow.
   virtual std::string_view read_some() = 0;
+  /// The whole body's length when the protocol announced it (Content-Length).
+  virtual std::optional<std::uint64_t> length() const noexcept { return std::nullopt; }
 };
 
 class request {
  public:
-  /// The connection (or test helper) builds requests; handlers receive them.
-  request(const detail::request_head& head, dusty::arena& arena, body_source* body,
+  /// A protocol (or the test helper) builds requests; handlers receive them.
+  request(const request_head& head, dusty::arena& arena, body_source* body,
           std::size_t max_query_params) noexcept
       : head_(&head), arena_(&arena), body_source_(body), max_query_params_(max_query_params), query_(&arena) {}
   request(const request&) = delete;
@@ -53,9 +57,8 @@ class request {
   std::string_view path() const noexcept { return head_->path; }
   /// The raw query string, without '?'.
   std::string_view raw_query() const noexcept { return head_->query; }
-  /// 10 for HTTP/1.0, 11 for HTTP/1.1.
-  unsigned version() const noexcept { return head_->version; }
-  bool keep_alive() const noexcept { return head_->keep_alive; }
+  /// The protocol the request came on, as logs write it: "HTTP/1.1", "HTTP/1.0".
+  std::string_view protocol() const noexcept { return head_->protocol; }
 
   /// A route parameter (":id" in "/users/:id"), raw; empty if the route has none of that name.
   std::string_view param(std::string_view name) const noexcept;
@@ -101,19 +104,10 @@ class request {
   /// The peer's address; unset for test requests.
   const std::optional<net::socket_address>& remote_address() const noexcept { return remote_; }
 
-  // ---- set by the server before the handler runs ----
-  void set_route(std::span<const route_param> params, std::string_view glob) noexcept {
-    params_ = params;
-    glob_ = glob;
-  }
-  void set_remote_address(const net::socket_address& a) { remote_ = a; }
-  /// The application context of this shard (server<App>); set by the server.
-  void set_app(void* app) noexcept { app_ = app; }
-  void* app() const noexcept { return app_; }
-  const detail::request_head& head() const noexcept { return *head_; }
-
  private:
-  const detail::request_head* head_;
+  friend struct detail::request_access;  // the server's side: route, app, peer
+
+  const request_head* head_;
   dusty::arena* arena_;
   body_source* body_source_;
   std::size_t max_query_params_;

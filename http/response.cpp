@@ -1,6 +1,6 @@
 #include <dusty/http/response.hpp>
 
-#include <dusty/http/cookie.hpp>
+#include <dusty/http/codec/cookie.hpp>
 #include <dusty/http/detail/ascii.hpp>
 
 #include <algorithm>
@@ -8,6 +8,7 @@
 namespace dusty::http {
 
 void response::header(std::string_view name, std::string_view value) {
+  validate_field(name, value);
   headers_.push_back({arena_->copy(name), arena_->copy(value)});
 }
 
@@ -20,6 +21,7 @@ std::optional<std::string_view> response::header(std::string_view name) const no
 void response::content_type(std::string_view type) {
   for (auto& f : headers_) {
     if (detail::iequals(f.name, "content-type")) {
+      validate_field(f.name, type);
       f.value = arena_->copy(type);
       return;
     }
@@ -28,7 +30,7 @@ void response::content_type(std::string_view type) {
 }
 
 std::size_t response::remove_header(std::string_view name) noexcept {
-  return std::erase_if(headers_, [name](const detail::header_field& f) { return detail::iequals(f.name, name); });
+  return std::erase_if(headers_, [name](const header_field& f) { return detail::iequals(f.name, name); });
 }
 
 void response::set_cookie(const http::set_cookie& cookie) { header("Set-Cookie", cookie.to_string()); }

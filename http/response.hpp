@@ -12,7 +12,7 @@
 // event_stream) suspend; if the client has gone they throw client_gone, which the
 // server treats as the quiet end of the exchange.
 #include <dusty/core/arena.hpp>
-#include <dusty/http/detail/request_parser.hpp>
+#include <dusty/http/fields.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -27,7 +27,7 @@
 namespace dusty::http {
 
 class response;
-struct set_cookie;  // <dusty/http/cookie.hpp>
+struct set_cookie;  // <dusty/http/codec/cookie.hpp>
 
 /// Thrown by sending calls when the client is gone (reset, closed, or a write timed out).
 class client_gone : public std::runtime_error {
@@ -141,11 +141,14 @@ class response {
 
   /// Adds a header field (both strings are copied). Fields the server manages —
   /// Content-Length, Transfer-Encoding, Connection, Date — are set by it; do not add them.
+  /// Throws std::invalid_argument naming the field when the name is not a token or the
+  /// value holds CR, LF or NUL (http::validate_field): input
+  /// reflected into a header can never split the response. Unhandled, that is a 500.
   void header(std::string_view name, std::string_view value);
   /// The first header field called `name` set so far (ASCII case-insensitive).
   std::optional<std::string_view> header(std::string_view name) const noexcept;
-  std::span<const detail::header_field> headers() const noexcept { return headers_; }
-  /// Sets (replacing) Content-Type.
+  std::span<const header_field> headers() const noexcept { return headers_; }
+  /// Sets (replacing) Content-Type; validated as header() is.
   void content_type(std::string_view type);
   /// Removes every header field called `name` (ASCII case-insensitive) and returns how
   /// many there were. Meaningless once the head is sent.
@@ -216,7 +219,7 @@ class response {
 
   dusty::arena* arena_;
   detail::response_sink* sink_;
-  std::pmr::vector<detail::header_field> headers_;
+  std::pmr::vector<header_field> headers_;
   std::size_t writer_limit_;
   std::optional<body_writer> writer_;
   bool head_sent_ = false;

@@ -63,6 +63,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 namespace dusty::http {
@@ -117,23 +118,34 @@ template <class T>
 class route_group;
 
 namespace detail {
+/// What router verbs take after the value: nothing.
+struct no_route_extra {};
 
-// get/post/... for anything with `add(method, pattern, T)` and `all(pattern, T)`.
-template <class Derived, class T>
+// get/post/... for anything with `add(method, pattern, value)` (the router and its groups)
+// or `add(method, pattern, value, Extra)` (the server's route scopes, whose Extra is a
+// middleware list). Extra is a plain parameter, not deduced, so a braced list works:
+// `srv.get("/a", fn, {auth})`.
+template <class Derived, class Extra = no_route_extra>
 class route_verbs {
  public:
-  void get(std::string_view pattern, T value) { self().add(method::get, pattern, std::move(value)); }
-  void head(std::string_view pattern, T value) { self().add(method::head, pattern, std::move(value)); }
-  void post(std::string_view pattern, T value) { self().add(method::post, pattern, std::move(value)); }
-  void put(std::string_view pattern, T value) { self().add(method::put, pattern, std::move(value)); }
-  void patch(std::string_view pattern, T value) { self().add(method::patch, pattern, std::move(value)); }
-  void delete_(std::string_view pattern, T value) { self().add(method::delete_, pattern, std::move(value)); }
-  void options(std::string_view pattern, T value) { self().add(method::options, pattern, std::move(value)); }
+  template <class V> void get(std::string_view pattern, V&& value, Extra extra = {}) { verb(method::get, pattern, std::forward<V>(value), std::move(extra)); }
+  template <class V> void head(std::string_view pattern, V&& value, Extra extra = {}) { verb(method::head, pattern, std::forward<V>(value), std::move(extra)); }
+  template <class V> void post(std::string_view pattern, V&& value, Extra extra = {}) { verb(method::post, pattern, std::forward<V>(value), std::move(extra)); }
+  template <class V> void put(std::string_view pattern, V&& value, Extra extra = {}) { verb(method::put, pattern, std::forward<V>(value), std::move(extra)); }
+  template <class V> void patch(std::string_view pattern, V&& value, Extra extra = {}) { verb(method::patch, pattern, std::forward<V>(value), std::move(extra)); }
+  template <class V> void delete_(std::string_view pattern, V&& value, Extra extra = {}) { verb(method::delete_, pattern, std::forward<V>(value), std::move(extra)); }
+  template <class V> void options(std::string_view pattern, V&& value, Extra extra = {}) { verb(method::options, pattern, std::forward<V>(value), std::move(extra)); }
 
  private:
-  Derived& self() { return static_cast<Derived&>(*this); }
+  template <class V>
+  void verb(method m, std::string_view pattern, V&& value, Extra&& extra) {
+    auto& self = static_cast<Derived&>(*this);
+    if constexpr (std::is_same_v<Extra, no_route_extra>)
+      self.add(m, pattern, std::forward<V>(value));
+    else
+      self.add(m, pattern, std::forward<V>(value), std::move(extra));
+  }
 };
-
 }  // namespace detail
 
 /// Maps (method, path) to a `T`. See the file comment for pattern syntax and matching rules.
@@ -146,7 +158,7 @@ class route_verbs {
 ///   auto m = r.find(method::get, "/users/42", params);   // *m->value == 1, m->param("id") == "42"
 /// \endcode
 template <class T>
-class router : public detail::route_verbs<router<T>, T> {
+class router : public detail::route_verbs<router<T>> {
  public:
   using value_type = T;
 
@@ -210,7 +222,7 @@ class router : public detail::route_verbs<router<T>, T> {
 ///
 /// A group refers to its router, which must outlive it.
 template <class T>
-class route_group : public detail::route_verbs<route_group<T>, T> {
+class route_group : public detail::route_verbs<route_group<T>> {
  public:
   route_group(router<T>& owner, std::string prefix) : router_{&owner}, prefix_{std::move(prefix)} {}
 

@@ -22,6 +22,7 @@
 #include <dusty/core/runtime.hpp>
 #include <dusty/core/sharded.hpp>
 #include <dusty/http/detail/dispatcher.hpp>
+#include <dusty/http/detail/request_access.hpp>
 #include <dusty/http/detail/shard_server.hpp>
 #include <dusty/http/handler.hpp>
 #include <dusty/http/server_config.hpp>
@@ -36,33 +37,30 @@ namespace dusty::http {
 /// Routes under a common prefix with common middleware: the server itself (empty
 /// prefix, no middleware) or a group of it.
 template <class App>
-class route_scope {
+class route_scope : public detail::route_verbs<route_scope<App>, std::vector<middleware>> {
  public:
   using middleware_list = std::vector<middleware>;
 
-  template <class F> void get(std::string_view p, F fn, middleware_list m = {}) { add(method::get, p, std::move(fn), std::move(m)); }
-  template <class F> void head(std::string_view p, F fn, middleware_list m = {}) { add(method::head, p, std::move(fn), std::move(m)); }
-  template <class F> void post(std::string_view p, F fn, middleware_list m = {}) { add(method::post, p, std::move(fn), std::move(m)); }
-  template <class F> void put(std::string_view p, F fn, middleware_list m = {}) { add(method::put, p, std::move(fn), std::move(m)); }
-  template <class F> void patch(std::string_view p, F fn, middleware_list m = {}) { add(method::patch, p, std::move(fn), std::move(m)); }
-  template <class F> void delete_(std::string_view p, F fn, middleware_list m = {}) { add(method::delete_, p, std::move(fn), std::move(m)); }
-  template <class F> void options(std::string_view p, F fn, middleware_list m = {}) { add(method::options, p, std::move(fn), std::move(m)); }
-  /// Any method.
-  template <class F> void all(std::string_view p, F fn, middleware_list m = {}) { add(method::other, p, std::move(fn), std::move(m), true); }
+  // get/head/post/put/patch/delete_/options(pattern, fn, middleware_list = {}) come from
+  // detail::route_verbs and call add().
 
   /// Registers `fn` for method `m` on prefix + pattern, behind this scope's middleware
   /// and then `extra`. Throws std::invalid_argument for a bad or duplicate pattern.
   template <class F>
-  void add(method m, std::string_view pattern, F fn, middleware_list extra = {}, bool any_method = false) {
-    auto chain = chain_;
-    for (auto& mw : extra) chain.push_back(std::make_shared<const middleware>(std::move(mw)));
-    routes_->add(m, prefix_ + std::string(pattern), wrap(std::move(fn)), std::move(chain), any_method);
+  void add(method m, std::string_view pattern, F fn, middleware_list extra = {}) {
+    insert(m, detail::any_method::no, pattern, std::move(fn), std::move(extra));
+  }
+  /// Registers `fn` for any method, including methods without an enumerator.
+  template <class F>
+  void all(std::string_view pattern, F fn, middleware_list extra = {}) {
+    insert(method::other, detail::any_method::yes, pattern, std::move(fn), std::move(extra));
   }
 
-  /// A sub-scope: routes registered on it get `prefix` prepended and run `mws` after
+  /// A sub-scope: routes registered on it get `prefix` prepended (joined with exactly
+  /// one '/', as router groups are: "/api/" and "/x" make "/api/x") and run `mws` after
   /// this scope's own middleware.
   route_scope group(std::string_view prefix, middleware_list mws = {}) const {
-    route_scope g(*routes_, prefix_ + std::string(prefix));
+    route_scope g(*routes_, detail::join_pattern(prefix_, prefix));
     g.chain_ = chain_;
     for (auto& mw : mws) g.chain_.push_back(std::make_shared<const middleware>(std::move(mw)));
     return g;
@@ -71,13 +69,20 @@ class route_scope {
  protected:
   route_scope(detail::dispatcher& routes, std::string prefix) : routes_(&routes), prefix_(std::move(prefix)) {}
 
+  template <class F>
+  void insert(method m, detail::any_method any, std::string_view pattern, F fn, middleware_list extra) {
+    auto chain = chain_;
+    for (auto& mw : extra) chain.push_back(std::make_shared<const middleware>(std::move(mw)));
+    routes_->add(m, detail::join_pattern(prefix_, pattern), wrap(std::move(fn)), std::move(chain), any);
+  }
+
   /// Turns any accepted handler shape into the one the dispatcher stores.
   template <class F>
   static handler wrap(F fn) {
     if constexpr (std::is_void_v<App>) {
       return handler(std::move(fn));
     } else if constexpr (std::is_invocable_v<F&, App&, request&, response&>) {
-      return [fn = std::move(fn)](request& req, response& res) { fn(*static_cast<App*>(req.app()), req, res); };
+      return [fn = std::move(fn)](request& req, response& res) { fn(*static_cast<App*>(detail::request_access::app(req)), req, res); };
     } else {
       return handler(std::move(fn));
     }
@@ -99,7 +104,7 @@ class server : public route_scope<App> {
 
  public:
   explicit server(server_config config = {})
-      : server(std::make_unique<detail::server_shared>(std::move(config))) {}
+      : server(std::make_unique<detail::server_state>(std::move(config))) {}
   server(const server&) = delete;
   server& operator=(const server&) = delete;
   ~server() {
@@ -112,23 +117,23 @@ class server : public route_scope<App> {
   }
 
   /// Middleware for every request, routed or not (404s and CORS preflights included).
-  void use(middleware mw) { shared_->routes.use(std::move(mw)); }
+  void use(middleware mw) { state_->routes.use(std::move(mw)); }
   /// The handler for paths no route matches. Default: 404 "Not Found".
-  void not_found(handler h) { shared_->routes.set_not_found(std::move(h)); }
+  void not_found(handler h) { state_->routes.set_not_found(std::move(h)); }
   /// The handler for exceptions escaping middleware and handlers. Default: the status of
   /// a status_error with its message, else 500 (and the exception is logged).
-  void error_handler(http::error_handler h) { shared_->routes.set_error_handler(std::move(h)); }
+  void error_handler(http::error_handler h) { state_->routes.set_error_handler(std::move(h)); }
 
   /// Builds App(app_args...) on every shard, binds the listeners and starts accepting.
   /// Throws std::system_error when the address cannot be bound (in use, bad address).
   template <class... A>
   void start(const A&... app_args) {
-    const auto& cfg = shared_->config;
-    auto addr = cfg.unix_path.empty() ? net::socket_address::parse(bind_text(cfg.address, cfg.port))
+    const auto& cfg = state_->config;
+    auto addr = cfg.unix_path.empty() ? net::socket_address::parse(net::host_port(cfg.address, cfg.port))
                                       : net::socket_address::parse("unix:" + cfg.unix_path);
     if (!addr) throw std::system_error(addr.error(), "bad listen address '" + cfg.address + "'");
     apps_.start(app_args...);
-    shards_.start(shared_.get());
+    shards_.start(state_.get());
     started_ = true;
     try {
       // Shard 0 binds first so that port 0 becomes a real port the others then share.
@@ -164,22 +169,18 @@ class server : public route_scope<App> {
 
   /// Where the server listens; the real port when config.port was 0. After start().
   const net::socket_address& address() const noexcept { return address_; }
-  const server_config& config() const noexcept { return shared_->config; }
+  const server_config& config() const noexcept { return state_->config; }
 
   /// This shard's App.
   app_type& app() { return apps_.local(); }
 
  private:
-  explicit server(std::unique_ptr<detail::server_shared> shared)
-      : route_scope<App>(shared->routes, ""), shared_(std::move(shared)) {}
+  explicit server(std::unique_ptr<detail::server_state> state)
+      : route_scope<App>(state->routes, ""), state_(std::move(state)) {}
 
-  static std::string bind_text(const std::string& host, std::uint16_t port) {
-    bool v6 = host.find(':') != std::string::npos;
-    return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
-  }
   void* app_pointer() { return &apps_.local(); }
 
-  std::unique_ptr<detail::server_shared> shared_;
+  std::unique_ptr<detail::server_state> state_;
   sharded<app_type> apps_;
   sharded<detail::shard_server> shards_;
   net::socket_address address_;

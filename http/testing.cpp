@@ -2,7 +2,11 @@
 
 #include <dusty/core/error.hpp>
 #include <dusty/http/detail/ascii.hpp>
-#include <dusty/http/detail/body_decoder.hpp>
+#include <dusty/http/codec/percent.hpp>
+#include <dusty/http/detail/exchange.hpp>
+#include <dusty/http/detail/request_access.hpp>
+#include <dusty/http/h1/body_decoder.hpp>
+#include <dusty/http/h1/serializer.hpp>
 
 #include <charconv>
 #include <stdexcept>
@@ -10,56 +14,25 @@
 namespace dusty::http::testing {
 namespace {
 
-using http::detail::header_field;
 using http::detail::iequals;
-
-constexpr std::string_view forbidden_in_fields("\r\n\0", 3);
-
-bool is_token(std::string_view s) noexcept {
-  if (s.empty()) return false;
-  for (char c : s)
-    if (!http::detail::is_token_char(c)) return false;
-  return true;
-}
-
-void append_encoded(std::string& out, std::string_view s) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                      c == '.' || c == '_' || c == '~';
-    if (unreserved) {
-      out += c;
-    } else {
-      out += '%';
-      out += hex[u >> 4];
-      out += hex[u & 0xf];
-    }
-  }
-}
-
-// True if the comma-separated `list` holds `token` (ASCII case-insensitive).
-bool list_has(std::string_view list, std::string_view token) noexcept {
-  for (std::string_view rest = list; !rest.empty();) {
-    auto comma = rest.find(',');
-    if (iequals(http::detail::trim_ows(rest.substr(0, comma)), token)) return true;
-    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-  }
-  return false;
-}
 
 // Serves the body as a connection does: its wire bytes (Content-Length or chunked
 // framing) arrive in segments, one per piece, and the server's own decoder takes them
 // apart under max_body_size, so limits and errors are the server's.
 class test_body final : public body_source {
  public:
-  test_body(const http::detail::request_head& head, std::uint64_t max_body_size, std::vector<std::string> wire)
+  test_body(const http::h1::request_head& head, std::uint64_t max_body_size, std::vector<std::string> wire)
       : head_(head), max_body_size_(max_body_size), wire_(std::move(wire)) {}
+
+  std::optional<std::uint64_t> length() const noexcept override {
+    if (head_.framing == http::h1::body_framing::content_length) return head_.content_length;
+    return std::nullopt;
+  }
 
   std::string_view read_some() override {
     if (!started_) {
       started_ = true;
-      auto d = http::detail::body_decoder::create(head_, {.max_body_size = max_body_size_});
+      auto d = http::h1::body_decoder::create(head_, {.max_body_size = max_body_size_});
       if (!d) throw status_error(status_for(d.error()), d.error().message());
       decoder_ = std::move(*d);
     }
@@ -79,10 +52,10 @@ class test_body final : public body_source {
   }
 
  private:
-  const http::detail::request_head& head_;
+  const http::h1::request_head& head_;
   std::uint64_t max_body_size_;
   std::vector<std::string> wire_;
-  http::detail::body_decoder decoder_;
+  http::h1::body_decoder decoder_;
   bool started_ = false;
   std::size_t segment_ = 0;
   std::size_t offset_ = 0;
@@ -224,7 +197,7 @@ request_builder& request_builder::method(http::method m) {
 }
 
 request_builder& request_builder::method(std::string_view token) {
-  if (!is_token(token)) throw std::invalid_argument("request_builder: invalid method token '" + std::string(token) + "'");
+  if (!http::detail::is_token(token)) throw std::invalid_argument("request_builder: invalid method token '" + std::string(token) + "'");
   method_ = method_from_string(token);
   method_token_ = token;
   return *this;
@@ -243,9 +216,9 @@ request_builder& request_builder::path(std::string_view target) {
 
 request_builder& request_builder::query(std::string_view key, std::string_view value) {
   if (!query_.empty()) query_ += '&';
-  append_encoded(query_, key);
+  percent_encode(query_, key);
   query_ += '=';
-  append_encoded(query_, value);
+  percent_encode(query_, value);
   return *this;
 }
 
@@ -260,8 +233,11 @@ request_builder& request_builder::glob(std::string_view rest) {
 }
 
 request_builder& request_builder::header(std::string_view name, std::string_view value) {
-  if (!is_token(name) || value.find_first_of(forbidden_in_fields) != std::string_view::npos)
-    throw std::invalid_argument("request_builder: invalid header field '" + std::string(name) + "'");
+  try {
+    validate_field(name, value);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("request_builder: ") + e.what());
+  }
   if (iequals(name, "content-length") || iequals(name, "transfer-encoding"))
     throw std::invalid_argument("request_builder: " + std::string(name) + " follows from body() and chunked()");
   headers_.push_back({std::string(name), std::string(value)});
@@ -320,7 +296,7 @@ struct request_builder::exchange {
     head.target = target;
     head.path = std::string_view(target).substr(0, b.path_.size());
     if (!b.query_.empty()) head.query = std::string_view(target).substr(b.path_.size() + 1);
-    head.version = b.version_;
+    head.set_version(b.version_);
 
     for (const auto& f : b.headers_) fields.push_back({f.name, f.value});
     std::vector<std::string> wire;
@@ -328,34 +304,25 @@ struct request_builder::exchange {
     for (const auto& p : b.body_) size += p.size();
     if (b.chunked_) {
       fields.push_back({"Transfer-Encoding", "chunked"});
-      head.framing = http::detail::body_framing::chunked;
+      head.framing = http::h1::body_framing::chunked;
       for (const auto& p : b.body_) {
         if (p.empty()) continue;
-        char size_hex[16];
-        auto r = std::to_chars(size_hex, size_hex + sizeof size_hex, p.size(), 16);
-        std::string chunk(size_hex, r.ptr);
-        chunk.append("\r\n").append(p).append("\r\n");
+        std::string chunk(http::h1::chunk_header(p.size()).view());
+        chunk.append(p).append(http::h1::chunk_end);
         wire.push_back(std::move(chunk));
       }
-      wire.emplace_back("0\r\n\r\n");
+      wire.emplace_back(http::h1::last_chunk);
     } else if (b.has_body_) {
       length_value = std::to_string(size);
       fields.push_back({"Content-Length", length_value});
       if (size > 0) {
-        head.framing = http::detail::body_framing::content_length;
+        head.framing = http::h1::body_framing::content_length;
         head.content_length = size;
         for (const auto& p : b.body_)
           if (!p.empty()) wire.push_back(p);
       }
     }
     head.headers = fields;
-
-    auto connection = head.header("Connection").value_or(std::string_view());
-    head.keep_alive = b.version_ == 11 ? !list_has(connection, "close") : list_has(connection, "keep-alive");
-    head.upgrade =
-        b.method_ == http::method::connect || (list_has(connection, "upgrade") && head.header("Upgrade").has_value());
-    auto expect = head.header("Expect");
-    head.expect_continue = b.version_ == 11 && expect && iequals(*expect, "100-continue");
 
     for (const auto& p : b.params_) params.push_back({p.name, p.value});
     body.emplace(head, config.limits.max_body_size, std::move(wire));
@@ -364,7 +331,7 @@ struct request_builder::exchange {
   std::string target;
   std::string length_value;
   std::vector<header_field> fields;
-  http::detail::request_head head;
+  http::h1::request_head head;
   std::vector<route_param> params;
   dusty::arena arena;
   std::optional<test_body> body;
@@ -375,13 +342,13 @@ captured_response request_builder::run(const server_config& config, void* app, c
                                        const http::detail::dispatcher* routes) const {
   exchange x(*this, config);
   request req(x.head, x.arena, &*x.body, config.limits.max_query_params);
-  req.set_app(app);
-  if (remote_) req.set_remote_address(*remote_);
+  http::detail::request_access::set_app(req, app);
+  if (remote_) http::detail::request_access::set_remote_address(req, *remote_);
   response res(x.arena, x.sink, config.writer_buffer);
   captured_response out;
 
   if (direct) {
-    req.set_route(x.params, glob_);
+    http::detail::request_access::set_route(req, x.params, glob_);
     try {
       (*direct)(req, res);
     } catch (const http::client_gone&) {
@@ -389,33 +356,10 @@ captured_response request_builder::run(const server_config& config, void* app, c
       out.client_gone_ = true;
     }
   } else {
-    // What serve_connection() does around dispatch, minus the socket.
-    try {
-      routes->dispatch(req, res);
-    } catch (const cancelled_error&) {
-      throw;
-    } catch (const http::client_gone&) {
-      out.client_gone_ = true;
-    } catch (const timeout_error&) {
-      out.exception_ = std::current_exception();
-      out.aborted_ = res.head_sent();
-      if (!out.aborted_) {
-        res.reset();
-        res.status = 503;
-        res.content_type("text/plain");
-        res.body = "Service Unavailable: the handler timed out";
-      }
-    } catch (...) {
-      out.exception_ = std::current_exception();
-      out.aborted_ = res.head_sent();
-      if (!out.aborted_) {
-        try {
-          routes->handle_error(req, res, out.exception_);
-        } catch (...) {
-          out.aborted_ = true;
-        }
-      }
-    }
+    auto r = http::detail::run_exchange(*routes, config, req, res);
+    out.exception_ = r.error;
+    out.client_gone_ = r.end == http::detail::exchange_end::client_gone;
+    out.aborted_ = r.end == http::detail::exchange_end::aborted;
   }
 
   if (x.sink.head_sent()) {

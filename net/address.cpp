@@ -191,6 +191,18 @@ std::strong_ordering operator<=>(const socket_address& a, const socket_address& 
   return std::memcmp(&a.storage_, &b.storage_, a.size_) <=> 0;
 }
 
+std::string host_port(std::string_view host, std::uint16_t port) {
+  bool bare_ipv6 = host.find(':') != std::string_view::npos && !host.starts_with('[');
+  std::string out;
+  out.reserve(host.size() + 8);
+  if (bare_ipv6) out += '[';
+  out += host;
+  if (bare_ipv6) out += ']';
+  out += ':';
+  out += std::to_string(port);
+  return out;
+}
+
 }  // namespace dusty::net
 
 std::size_t std::hash<dusty::net::socket_address>::operator()(const dusty::net::socket_address& a) const noexcept {

@@ -77,6 +77,10 @@ class socket_address {
   socklen_t size_ = 0;
 };
 
+/// "host:port", with an IPv6 literal in brackets ("[::1]:443"): the authority form that
+/// socket_address::parse() reads and URLs and logs show. A bracketed host stays as it is.
+std::string host_port(std::string_view host, std::uint16_t port);
+
 }  // namespace dusty::net
 
 template <>

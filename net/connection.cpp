@@ -93,7 +93,7 @@ void connection::do_close() noexcept {
   remote_.reset();
 }
 
-result<socket_address> connection::local_address() const {
+result<socket_address> connection::do_local_address() const {
   if (fd_ < 0) return fail(dusty::errc::closed);
   sockaddr_storage ss;
   socklen_t len = sizeof ss;
@@ -101,7 +101,7 @@ result<socket_address> connection::local_address() const {
   return socket_address(reinterpret_cast<sockaddr*>(&ss), len);
 }
 
-result<socket_address> connection::remote_address() const {
+result<socket_address> connection::do_remote_address() const {
   if (remote_) return *remote_;
   if (fd_ < 0) return fail(dusty::errc::closed);
   sockaddr_storage ss;
@@ -109,6 +109,14 @@ result<socket_address> connection::remote_address() const {
   if (::getpeername(fd_, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return fail(last_error());
   remote_.emplace(reinterpret_cast<sockaddr*>(&ss), len);
   return *remote_;
+}
+
+bool connection::do_peer_closed() const noexcept {
+  if (fd_ < 0) return true;
+  char c;
+  ssize_t n = ::recv(fd_, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return false;
+  return true;  // 0: the peer closed; >0: bytes nobody asked for; <0: reset or worse
 }
 
 result<void> connection::set_nodelay(bool on) {

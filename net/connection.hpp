@@ -48,11 +48,9 @@ class connection final : public stream {
   /// shutdown(2): ends reading, writing or both. Never suspends.
   result<void> shutdown(shutdown_how how);
 
-  /// The local end (getsockname); for TCP this shows the port the kernel chose.
-  result<socket_address> local_address() const;
-  /// The peer (getpeername on first use, then cached). ENOTCONN once the peer is gone,
-  /// if it was never asked before.
-  result<socket_address> remote_address() const;
+  // local_address() is getsockname (for TCP it shows the port the kernel chose);
+  // remote_address() is getpeername on first use, then cached: ENOTCONN once the peer is
+  // gone, if it was never asked before. peer_closed() peeks at the socket (MSG_PEEK).
 
   /// TCP_NODELAY: send small writes at once instead of waiting to coalesce them (Nagle).
   /// Not meaningful for Unix sockets (EOPNOTSUPP).
@@ -65,6 +63,9 @@ class connection final : public stream {
   result<void> do_writev(std::span<const iovec> bufs, deadline d) override;
   result<void> do_shutdown_write() override;
   void do_close() noexcept override;
+  result<socket_address> do_remote_address() const override;
+  result<socket_address> do_local_address() const override;
+  bool do_peer_closed() const noexcept override;
 
   int fd_ = -1;
   mutable std::optional<socket_address> remote_;

@@ -3,7 +3,7 @@
 #include <dusty/core/deadline.hpp>
 #include <dusty/core/error.hpp>
 #include <dusty/core/fiber.hpp>
-#include <dusty/core/detail/wait_queue.hpp>
+#include <dusty/core/wait_queue.hpp>
 #include <dusty/net/connection.hpp>
 #include <dusty/net/error.hpp>
 #include <dusty/net/detail/dns_message.hpp>
@@ -80,7 +80,7 @@ struct pending {
   std::array<bool, 2> wanted{};
   std::array<rrset, 2> results;
   bool done = false;
-  dusty::detail::wait_queue waiters;
+  dusty::wait_queue waiters;
   fiber task;
 };
 
@@ -350,7 +350,7 @@ std::optional<result<socket_address>> parse_literal(std::string_view host) {
     return a;
   }
   if (host.find(':') != std::string_view::npos) {
-    auto a = socket_address::parse("[" + std::string(host) + "]:0");
+    auto a = socket_address::parse(host_port(host, 0));
     if (!a) return result<socket_address>(fail(errc::invalid_host_name));
     return a;
   }

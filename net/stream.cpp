@@ -18,4 +18,7 @@ result<void> stream::read(std::span<std::byte> buf, deadline d) {
   return {};
 }
 
+result<socket_address> stream::do_remote_address() const { return fail(std::make_error_code(std::errc::not_supported)); }
+result<socket_address> stream::do_local_address() const { return fail(std::make_error_code(std::errc::not_supported)); }
+
 }  // namespace dusty::net

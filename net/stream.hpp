@@ -15,6 +15,8 @@
 // Errors: errc::eof when the peer has closed its sending side, errc::timed_out,
 // errc::closed when the stream was closed under the call, and operating-system codes
 // (ECONNRESET, EPIPE, ...). After any error but timed_out, treat the stream as broken.
+#include <dusty/net/address.hpp>
+
 #include <dusty/core/reactor.hpp>
 #include <dusty/core/result.hpp>
 
@@ -62,6 +64,18 @@ class stream {
   /// never suspends.
   void close() noexcept { do_close(); }
 
+  /// The peer's address (for TCP, its IP and port). A stream layered on another (TLS)
+  /// answers for the socket underneath. Default: std::errc::not_supported, for streams
+  /// that have no peer (in-memory test streams). Never suspends.
+  result<socket_address> remote_address() const { return do_remote_address(); }
+  /// The local end; for a listener's connection, the address and port it accepted on.
+  result<socket_address> local_address() const { return do_local_address(); }
+
+  /// Whether the stream is known to be unusable for a new exchange without waiting: the
+  /// peer closed or reset it, or sent bytes nobody asked for. A pool asks before reusing
+  /// an idle connection. Never suspends; default: false (nothing known).
+  bool peer_closed() const noexcept { return do_peer_closed(); }
+
  protected:
   stream() = default;
   stream(const stream&) = default;
@@ -74,6 +88,9 @@ class stream {
   virtual result<void> do_writev(std::span<const iovec> bufs, deadline d) = 0;
   virtual result<void> do_shutdown_write() = 0;
   virtual void do_close() noexcept = 0;
+  virtual result<socket_address> do_remote_address() const;
+  virtual result<socket_address> do_local_address() const;
+  virtual bool do_peer_closed() const noexcept { return false; }
 };
 
 }  // namespace dusty::net

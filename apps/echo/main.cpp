@@ -39,9 +39,7 @@ int bad_config(const std::string& message) { return dusty::apps::config_failure(
 // --address also takes unix:/path (served by shard 0).
 dusty::result<net::socket_address> listen_address(const dusty::apps::server_flags& o) {
   if (o.address.starts_with("unix:")) return net::socket_address::parse(o.address);
-  bool bare_ipv6 = o.address.find(':') != std::string::npos && !o.address.starts_with('[');
-  std::string host = bare_ipv6 ? "[" + o.address + "]" : o.address;
-  return net::socket_address::parse(host + ":" + std::to_string(o.port));
+  return net::socket_address::parse(net::host_port(o.address, o.port));
 }
 
 void echo(net::connection& conn) {

@@ -11,7 +11,7 @@
 #include <dusty/core/log.hpp>
 #include <dusty/core/runtime.hpp>
 #include <dusty/http/client.hpp>
-#include <dusty/http/url.hpp>
+#include <dusty/http/codec/url.hpp>
 
 #include <server_flags.hpp>
 

@@ -73,9 +73,5 @@ extern const std::string_view deny_text;
 extern const std::string_view teapot_text;
 json sample_json();
 
-/// Base64 (RFC 4648); decode is lenient like Python's b64decode(validate=False): bytes
-/// outside the alphabet are skipped. nullopt for bad padding or a dangling character.
-std::string base64_encode(std::string_view in);
-std::optional<std::string> base64_decode(std::string_view in, bool url_safe);
 
 }  // namespace httpbin

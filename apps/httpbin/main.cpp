@@ -9,7 +9,7 @@
 // Exit status: 0 after SIGINT/SIGTERM, 2 for a configuration it cannot run.
 #include "httpbin.hpp"
 
-#include <dusty/http/compress.hpp>
+#include <dusty/http/middleware/compress.hpp>
 
 #include <serve_http.hpp>
 

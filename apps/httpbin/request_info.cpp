@@ -2,8 +2,9 @@
 // small parsing and formatting helpers every route file uses.
 #include "httpbin.hpp"
 
-#include <dusty/http/form.hpp>
-#include <dusty/http/multipart.hpp>
+#include <dusty/http/codec/base64.hpp>
+#include <dusty/http/codec/form.hpp>
+#include <dusty/http/codec/multipart.hpp>
 
 #include <array>
 #include <charconv>
@@ -196,7 +197,7 @@ body_parts read_body(http::request& req) {
 
 json json_safe(std::string_view bytes, std::string_view content_type) {
   if (is_utf8(bytes)) return std::string(bytes);
-  return "data:" + std::string(content_type) + ";base64," + base64_encode(bytes);
+  return "data:" + std::string(content_type) + ";base64," + http::base64_encode(bytes);
 }
 
 std::optional<std::string_view> query_ci(http::request& req, std::string_view key) {

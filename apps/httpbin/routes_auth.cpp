@@ -2,8 +2,9 @@
 // /cookies, /cookies/set, /cookies/delete, /basic-auth, /hidden-basic-auth, /bearer.
 #include "httpbin.hpp"
 
-#include <dusty/http/cookie.hpp>
-#include <dusty/http/query.hpp>
+#include <dusty/http/codec/base64.hpp>
+#include <dusty/http/codec/cookie.hpp>
+#include <dusty/http/codec/query.hpp>
 
 #include <algorithm>
 #include <array>
@@ -101,7 +102,7 @@ std::optional<std::pair<std::string, std::string>> basic_credentials(const http:
         return std::tolower(static_cast<unsigned char>(a)) == b;
       }))
     return std::nullopt;
-  auto decoded = base64_decode(auth->substr(space + 1), false);
+  auto decoded = http::base64_decode(auth->substr(space + 1), false);
   if (!decoded) return std::nullopt;
   auto colon = decoded->find(':');
   if (colon == std::string::npos) return std::nullopt;

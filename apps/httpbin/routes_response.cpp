@@ -2,11 +2,12 @@
 // caching, content codings.
 #include "httpbin.hpp"
 
+#include <dusty/http/codec/base64.hpp>
 #include <dusty/core/fiber.hpp>
-#include <dusty/http/conditional.hpp>
-#include <dusty/http/content_coding.hpp>
-#include <dusty/http/query.hpp>
-#include <dusty/http/range.hpp>
+#include <dusty/http/codec/conditional.hpp>
+#include <dusty/http/codec/content_coding.hpp>
+#include <dusty/http/codec/query.hpp>
+#include <dusty/http/codec/range.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -103,7 +104,7 @@ void install_response_routes(scope& srv) {
 
   srv.get("/base64/:value", [](http::request& req, http::response& res) {
     auto value = http::percent_decode(req.param("value"));
-    auto decoded = base64_decode(value, true);
+    auto decoded = http::base64_decode(value, true);
     // httpbin answers 500 for bad padding or a result that is not UTF-8; a 400 says whose
     // mistake it is. (json_safe gives back its input exactly when that is UTF-8.)
     if (!decoded || json_safe(*decoded).get<std::string>() != *decoded)

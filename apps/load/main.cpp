@@ -17,7 +17,7 @@
 #include "run.hpp"
 
 #include <dusty/core/runtime.hpp>
-#include <dusty/http/url.hpp>
+#include <dusty/http/codec/url.hpp>
 #include <dusty/net/connection.hpp>
 #include <dusty/net/resolver.hpp>
 

@@ -3,7 +3,7 @@
 // on every connection, so the hot path never formats anything.
 #include "options.hpp"
 
-#include <dusty/http/url.hpp>
+#include <dusty/http/codec/url.hpp>
 
 #include <string>
 #include <string_view>

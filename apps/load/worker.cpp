@@ -5,7 +5,7 @@
 #include <dusty/core/deadline.hpp>
 #include <dusty/core/error.hpp>
 #include <dusty/core/runtime.hpp>
-#include <dusty/http/client_connection.hpp>
+#include <dusty/http/h1/client_connection.hpp>
 #include <dusty/net/connection.hpp>
 
 #include <sys/socket.h>

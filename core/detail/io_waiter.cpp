@@ -8,14 +8,7 @@ namespace dusty::detail {
 void io_waiter_list::waiter::on_cancel(fiber_context&) noexcept { list->finish(this, outcome::cancelled); }
 
 void io_waiter_list::finish(waiter* w, outcome o) noexcept {
-  if (w->prev)
-    w->prev->next = w->next;
-  else
-    head_ = w->next;
-  if (w->next)
-    w->next->prev = w->prev;
-  else
-    tail_ = w->prev;
+  waiters_.unlink(w);
   if (w->timer.armed()) w->timers->remove(&w->timer);
   w->result = o;
   w->fiber->owner->make_ready(w->fiber);
@@ -28,12 +21,7 @@ result<void> io_waiter_list::wait(scheduler& s, timer_heap& timers, deadline d) 
   w.fiber = self;
   w.list = this;
   w.timers = &timers;
-  w.prev = tail_;
-  if (tail_)
-    tail_->next = &w;
-  else
-    head_ = &w;
-  tail_ = &w;
+  waiters_.push_back(&w);
   if (d != no_deadline) {
     w.timer.when = d;
     w.timer.data = &w;
@@ -53,15 +41,15 @@ result<void> io_waiter_list::wait(scheduler& s, timer_heap& timers, deadline d) 
 }
 
 void io_waiter_list::wake_one() noexcept {
-  if (head_) finish(head_, outcome::woken);
+  if (!waiters_.empty()) finish(waiters_.front(), outcome::woken);
 }
 
 void io_waiter_list::wake_all() noexcept {
-  while (head_) finish(head_, outcome::woken);
+  while (!waiters_.empty()) finish(waiters_.front(), outcome::woken);
 }
 
 void io_waiter_list::close_all() noexcept {
-  while (head_) finish(head_, outcome::closed);
+  while (!waiters_.empty()) finish(waiters_.front(), outcome::closed);
 }
 
 }  // namespace dusty::detail

@@ -3,6 +3,7 @@
 // each with an optional deadline on the shard's timer heap. Shared by both backends.
 #include <dusty/core/reactor.hpp>
 #include <dusty/core/detail/fiber_context.hpp>
+#include <dusty/core/detail/intrusive_fifo.hpp>
 #include <dusty/core/detail/timer_heap.hpp>
 
 namespace dusty::detail {
@@ -22,7 +23,7 @@ class io_waiter_list {
   void wake_all() noexcept;
   /// Wakes every waiter with errc::closed: the descriptor is going away.
   void close_all() noexcept;
-  bool empty() const noexcept { return head_ == nullptr; }
+  bool empty() const noexcept { return waiters_.empty(); }
 
  private:
   enum class outcome : unsigned char { waiting, woken, cancelled, timed_out, closed };
@@ -38,8 +39,7 @@ class io_waiter_list {
   };
   void finish(waiter* w, outcome o) noexcept;
 
-  waiter* head_ = nullptr;
-  waiter* tail_ = nullptr;
+  intrusive_fifo<waiter> waiters_;
 };
 
 }  // namespace dusty::detail

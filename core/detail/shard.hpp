@@ -6,7 +6,7 @@
 #include <dusty/core/detail/scheduler.hpp>
 #include <dusty/core/detail/spsc_queue.hpp>
 #include <dusty/core/detail/timer_heap.hpp>
-#include <dusty/core/detail/wait_queue.hpp>
+#include <dusty/core/wait_queue.hpp>
 
 #include <atomic>
 #include <deque>
@@ -60,7 +60,7 @@ class shard {
   /// Runs the shard's loop on the calling thread until the runtime is done.
   void run();
 
-  wait_queue& stop_waiters() noexcept { return stop_waiters_; }
+  dusty::wait_queue& stop_waiters() noexcept { return stop_waiters_; }
   std::atomic<bool>& stop_signal() noexcept { return stop_signal_; }
 
  private:
@@ -82,7 +82,7 @@ class shard {
   std::size_t outstanding_ = 0;  // requests sent, replies not yet received
   bool exiting_ = false;
   bool counted_busy_ = true;
-  wait_queue stop_waiters_;
+  dusty::wait_queue stop_waiters_;
 
   alignas(64) std::atomic<bool> sleeping_{false};  // shared: read by senders
   std::atomic<bool> stop_signal_{false};             // shared: set by request_stop

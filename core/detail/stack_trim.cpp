@@ -13,6 +13,7 @@
 #endif
 
 #include <chrono>
+#include <optional>
 #include <cstring>
 #include <vector>
 
@@ -26,7 +27,7 @@ struct trim_queue {
   std::vector<fiber_context*> pending;
   bool helper_running = false;
   scheduler* sched = nullptr;  // the shard this thread ran last (threads may host several runtimes)
-  std::chrono::steady_clock::time_point last_heap_trim{};
+  std::optional<std::chrono::steady_clock::time_point> last_heap_trim;  // empty: never
 };
 
 // How often a shard may ask the allocator to return free heap pages. Neither allocator
@@ -65,8 +66,8 @@ void trim_pending() noexcept {
 void run_trims() {
   for (;;) {
     trim_pending();
-    auto due = queue.last_heap_trim + heap_trim_interval;
-    if (std::chrono::steady_clock::now() < due) {
+    if (queue.last_heap_trim && std::chrono::steady_clock::now() < *queue.last_heap_trim + heap_trim_interval) {
+      auto due = *queue.last_heap_trim + heap_trim_interval;
       try {
         sleep_until(due);
       } catch (...) {  // cancelled: the shard is stopping

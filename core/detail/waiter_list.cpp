@@ -16,13 +16,7 @@ void waiter_list::wait(list_waiter& w) {
   if (w.fiber->cancellation_pending()) throw cancelled_error();
   w.list = this;
   w.granted = false;
-  w.next = nullptr;
-  w.prev = tail_;
-  if (tail_)
-    tail_->next = &w;
-  else
-    head_ = &w;
-  tail_ = &w;
+  waiters_.push_back(&w);
   ++size_;
   sched.park(&w);
   if (!w.granted) throw cancelled_error();
@@ -35,15 +29,7 @@ void waiter_list::grant(list_waiter* w) noexcept {
 }
 
 void waiter_list::erase(list_waiter* w) noexcept {
-  if (w->prev)
-    w->prev->next = w->next;
-  else
-    head_ = w->next;
-  if (w->next)
-    w->next->prev = w->prev;
-  else
-    tail_ = w->prev;
-  w->prev = w->next = nullptr;
+  waiters_.unlink(w);
   --size_;
 }
 

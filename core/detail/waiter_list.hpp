@@ -4,6 +4,7 @@
 // never competes for it again, so later arrivals cannot barge ahead of it.
 // Single-shard: every call on the owning shard's thread.
 #include <dusty/core/detail/fiber_context.hpp>
+#include <dusty/core/detail/intrusive_fifo.hpp>
 
 #include <cstddef>
 
@@ -31,10 +32,10 @@ class waiter_list {
   waiter_list(const waiter_list&) = delete;
   waiter_list& operator=(const waiter_list&) = delete;
 
-  bool empty() const noexcept { return head_ == nullptr; }
+  bool empty() const noexcept { return waiters_.empty(); }
   std::size_t size() const noexcept { return size_; }
   /// The longest-waiting waiter, or nullptr.
-  list_waiter* front() const noexcept { return head_; }
+  list_waiter* front() const noexcept { return waiters_.front(); }
 
   /// Parks the calling fiber as `w`, at the back, until grant(w). Throws cancelled_error
   /// (without parking if cancellation is already pending) when the fiber is cancelled
@@ -48,8 +49,7 @@ class waiter_list {
   void erase(list_waiter* w) noexcept;
 
  private:
-  list_waiter* head_ = nullptr;
-  list_waiter* tail_ = nullptr;
+  intrusive_fifo<list_waiter> waiters_;
   std::size_t size_ = 0;
 };
 

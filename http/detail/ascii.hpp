@@ -59,6 +59,14 @@ constexpr bool is_token_char(char c) noexcept {
   }
 }
 
+/// An RFC 9110 token: one or more tchars (methods, field names, coding names).
+constexpr bool is_token(std::string_view s) noexcept {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!is_token_char(c)) return false;
+  return true;
+}
+
 /// Value of a hex digit, or -1.
 constexpr int hex_value(char c) noexcept {
   if (c >= '0' && c <= '9') {

@@ -1,4 +1,5 @@
 #include <dusty/http/detail/dispatcher.hpp>
+#include <dusty/http/detail/request_access.hpp>
 
 #include <dusty/core/log.hpp>
 
@@ -45,12 +46,12 @@ dispatcher::dispatcher(std::size_t max_params)
       route_step_([this](request& req, response& res) { route_request(req, res); }) {}
 
 void dispatcher::add(method m, std::string_view pattern, handler h, std::vector<std::shared_ptr<const middleware>> chain,
-                     bool any_method) {
+                     any_method any) {
   route r;
   r.fn = std::move(h);
   for (auto& mw : chain) r.chain.push_back(mw.get());
   r.owned = std::move(chain);
-  if (any_method)
+  if (any)
     router_.all(pattern, std::move(r));
   else
     router_.add(m, pattern, std::move(r));
@@ -82,7 +83,7 @@ void dispatcher::route_request(request& req, response& res) const {
     not_found_(req, res);
     return;
   }
-  req.set_route(found->params, found->rest);
+  request_access::set_route(req, found->params, found->rest);
   next::run(req, res, found->value->chain, found->value->fn);
 }
 

@@ -3,6 +3,7 @@
 // middleware, then route lookup (404, 405 with Allow), then the route's own middleware
 // (its groups' and its own), then the handler. Built before the server starts and only
 // read afterwards, by every shard.
+#include <dusty/core/bool_class.hpp>
 #include <dusty/http/handler.hpp>
 #include <dusty/http/router.hpp>
 
@@ -12,12 +13,15 @@
 
 namespace dusty::http::detail {
 
+/// Whether a route answers every method (`all`) rather than the one given.
+using any_method = bool_class<struct any_method_tag>;
+
 class dispatcher {
  public:
   explicit dispatcher(std::size_t max_params);
 
   void add(method m, std::string_view pattern, handler h, std::vector<std::shared_ptr<const middleware>> chain,
-           bool any_method);
+           any_method any);
   void use(middleware mw) { global_.push_back(std::make_shared<const middleware>(std::move(mw))); }
   void set_not_found(handler h) { not_found_ = std::move(h); }
   void set_error_handler(error_handler h) { error_ = std::move(h); }

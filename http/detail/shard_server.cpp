@@ -37,7 +37,7 @@ void shard_server::accept_loop() {
       }
       continue;
     }
-    if (connections_.size() >= shared_->config.limits.max_connections) {
+    if (connections_.size() >= state_->config.limits.max_connections) {
       // Full: answer at once without a fiber. A fresh socket's send buffer is empty, so
       // this short non-blocking send cannot stall the accept loop.
       static constexpr std::string_view full =
@@ -63,7 +63,7 @@ void shard_server::serve(net::connection conn) {
   auto it = std::prev(connections_.end());
   it->worker = spawn([this, it, c = std::move(conn)]() mutable {
     try {
-      serve_connection(*shared_, c, it->control, app_);
+      h1::serve_connection(*state_, c, it->control, app_);
     } catch (const cancelled_error&) {
       // Shutdown or drain deadline: the connection just ends.
     } catch (const std::exception& e) {
@@ -89,7 +89,7 @@ void shard_server::stop() {
   if (listener_) listener_->close();
 
   for (auto& e : connections_) e.control.draining = true;
-  auto deadline = std::chrono::steady_clock::now() + shared_->config.timeouts.drain;
+  auto deadline = std::chrono::steady_clock::now() + state_->config.timeouts.drain;
   while (!connections_.empty()) {
     bool late = std::chrono::steady_clock::now() >= deadline;
     for (auto& e : connections_)

@@ -3,8 +3,8 @@
 // of its connections. Lives in a sharded<shard_server>, so each is built, run and
 // stopped on its own shard.
 #include <dusty/core/fiber.hpp>
-#include <dusty/core/detail/wait_queue.hpp>
-#include <dusty/http/detail/connection.hpp>
+#include <dusty/core/wait_queue.hpp>
+#include <dusty/http/h1/server_connection.hpp>
 #include <dusty/net/listener.hpp>
 
 #include <list>
@@ -14,7 +14,7 @@ namespace dusty::http::detail {
 
 class shard_server {
  public:
-  explicit shard_server(const server_shared* shared) noexcept : shared_(shared) {}
+  explicit shard_server(const server_state* state) noexcept : state_(state) {}
   ~shard_server();
 
   /// Binds and listens on `address` (SO_REUSEPORT). Throws std::system_error with a
@@ -37,12 +37,12 @@ class shard_server {
   void accept_loop();
   void serve(net::connection conn);
 
-  const server_shared* shared_;
+  const server_state* state_;
   void* app_ = nullptr;
   std::optional<net::listener> listener_;
   fiber acceptor_;
   std::list<entry> connections_;
-  dusty::detail::wait_queue connection_ended_;
+  dusty::wait_queue connection_ended_;
   bool stopping_ = false;
 };
 

@@ -15,11 +15,7 @@ namespace {
 
 // An IPv4 or IPv6 literal (an IPv6 one may carry a numeric "%scope"), port 0.
 std::optional<socket_address> parse_ip(std::string_view text) {
-  std::string s;
-  if (text.find(':') != std::string_view::npos)
-    s = "[" + std::string(text) + "]:0";
-  else
-    s = std::string(text) + ":0";
+  std::string s = host_port(text, 0);
   auto a = socket_address::parse(s);
   if (!a || !a->is_ip()) return std::nullopt;
   return *a;
@@ -52,7 +48,7 @@ const std::vector<socket_address>* hosts_file::find(const std::string& name,
 
 void hosts_file::refresh(std::chrono::steady_clock::duration recheck) {
   auto now = std::chrono::steady_clock::now();
-  if (loaded_ && now - checked_ < recheck) return;
+  if (loaded_ && checked_ && now - *checked_ < recheck) return;
   checked_ = now;
   struct stat st;
   if (::stat(path_.c_str(), &st) != 0) {

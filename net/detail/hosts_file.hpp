@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -32,14 +33,17 @@ class hosts_file {
                                           std::chrono::steady_clock::duration recheck = std::chrono::seconds(1));
 
   /// Makes the next find() look at the file again.
-  void invalidate() noexcept { checked_ = {}; }
+  void invalidate() noexcept { checked_.reset(); }
 
  private:
   void refresh(std::chrono::steady_clock::duration recheck);
 
   std::string path_;
   hosts_table table_;
-  std::chrono::steady_clock::time_point checked_{};
+  // When the file was last looked at; empty: never, or invalidated. Not a default
+  // time_point: on steady_clock that is the boot time, and "checked at boot" would skip
+  // the first recheck on a machine up for less than `recheck`.
+  std::optional<std::chrono::steady_clock::time_point> checked_;
   bool loaded_ = false;
   timespec mtime_{};
   long long size_ = -1;

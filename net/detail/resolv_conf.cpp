@@ -27,9 +27,7 @@ resolv_conf parse_resolv_conf(std::string_view text) {
     auto fields = take_line_fields(text, "#;");
     if (fields.size() < 2) continue;
     if (fields[0] == "nameserver") {
-      std::string text_form(fields[1]);
-      text_form = text_form.find(':') != std::string::npos ? "[" + text_form + "]:53" : text_form + ":53";
-      if (auto a = socket_address::parse(text_form); a && a->is_ip()) conf.nameservers.push_back(*a);
+      if (auto a = socket_address::parse(host_port(fields[1], 53)); a && a->is_ip()) conf.nameservers.push_back(*a);
     } else if (fields[0] == "options") {
       for (std::size_t i = 1; i < fields.size(); ++i) {
         auto opt = fields[i];
@@ -47,7 +45,7 @@ resolv_conf parse_resolv_conf(std::string_view text) {
 
 const resolv_conf& resolv_conf_file::get(std::chrono::steady_clock::duration recheck) {
   auto now = std::chrono::steady_clock::now();
-  if (loaded_ && now - checked_ < recheck) return conf_;
+  if (loaded_ && checked_ && now - *checked_ < recheck) return conf_;
   checked_ = now;
   struct stat st;
   if (::stat(path_.c_str(), &st) != 0) {

@@ -36,7 +36,10 @@ class resolv_conf_file {
  private:
   std::string path_;
   resolv_conf conf_;
-  std::chrono::steady_clock::time_point checked_{};
+  // When the file was last looked at; empty: never, or invalidated. Not a default
+  // time_point: on steady_clock that is the boot time, and "checked at boot" would skip
+  // the first recheck on a machine up for less than `recheck`.
+  std::optional<std::chrono::steady_clock::time_point> checked_;
   bool loaded_ = false;
   timespec mtime_{};
   long long size_ = -1;

@@ -672,4 +672,18 @@ bool stream::peer_verified() const noexcept {
 
 long stream::verify_result() const noexcept { return ssl_ ? SSL_get_verify_result(ssl_) : verify_result_; }
 
+// Unlike a plain socket, unread bytes do not make a TLS connection stale: a TLS 1.3
+// server sends session tickets after the handshake, which nobody reads until the next
+// record is asked for. Only a closed or failed socket counts; a close_notify still in
+// flight shows as an error on the next read, which the client's retry of a stale
+// connection covers.
+bool stream::do_peer_closed() const noexcept {
+  int fd = conn_.fd();
+  if (fd < 0) return true;
+  char c;
+  ssize_t n = ::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n > 0) return false;
+  return n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
 }  // namespace dusty::net::tls

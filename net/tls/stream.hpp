@@ -164,6 +164,10 @@ class stream final : public net::stream {
   result<void> do_writev(std::span<const iovec> bufs, deadline d) override;
   result<void> do_shutdown_write() override;
   void do_close() noexcept override;
+  // The addresses are the socket's underneath.
+  result<socket_address> do_remote_address() const override { return conn_.remote_address(); }
+  result<socket_address> do_local_address() const override { return conn_.local_address(); }
+  bool do_peer_closed() const noexcept override;
 
   void init(bool server);
   result<void> ensure_ready(deadline d);

@@ -11,8 +11,8 @@
 // non-zero value fails the benchmark.
 #include "alloc_counter.hpp"
 
-#include <dusty/http/detail/body_decoder.hpp>
-#include <dusty/http/detail/request_parser.hpp>
+#include <dusty/http/h1/body_decoder.hpp>
+#include <dusty/http/h1/request_parser.hpp>
 
 #include "sample_requests.hpp"
 
@@ -24,9 +24,9 @@ namespace {
 
 using dusty::perf::browser_request;
 
-using dusty::http::detail::body_decoder;
-using dusty::http::detail::body_framing;
-using dusty::http::detail::request_parser;
+using dusty::http::h1::body_decoder;
+using dusty::http::h1::body_framing;
+using dusty::http::h1::request_parser;
 
 
 const std::string plaintext_request =

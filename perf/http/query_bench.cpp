@@ -1,4 +1,4 @@
-// Query strings and percent-decoding (http/query.hpp).
+// Query strings and percent-decoding (http/codec/query.hpp).
 //
 //   parse_query/plain            6 pairs, nothing to decode, caller-provided storage.
 //   parse_query/encoded          6 pairs with %XX and '+', caller-provided storage.
@@ -12,7 +12,7 @@
 // Paths that must not allocate fail when "allocs" (heap allocations per iteration) is not 0.
 #include "alloc_counter.hpp"
 
-#include <dusty/http/query.hpp>
+#include <dusty/http/codec/query.hpp>
 
 #include <benchmark/benchmark.h>
 

@@ -1,5 +1,5 @@
 // What a handler reads from a request: header lookup and the query, over a head parsed
-// by the server's own parser (http/request.hpp, http/detail/request_parser.hpp).
+// by the server's own parser (http/request.hpp, http/h1/request_parser.hpp).
 //
 //   header_lookup/<case>   request::header(name) over the 12 fields of a desktop browser's
 //                          GET: the first field, one in the middle, the last one asked in
@@ -20,7 +20,7 @@
 #include "alloc_counter.hpp"
 
 #include <dusty/core/arena.hpp>
-#include <dusty/http/detail/request_parser.hpp>
+#include <dusty/http/h1/request_parser.hpp>
 #include <dusty/http/request.hpp>
 
 #include "sample_requests.hpp"
@@ -35,7 +35,7 @@ namespace {
 using dusty::perf::browser_request;
 
 using dusty::http::request;
-using dusty::http::detail::request_parser;
+using dusty::http::h1::request_parser;
 
 
 // A request head parsed once, as the connection hands it to a handler.

@@ -1,4 +1,4 @@
-// Building and serialising responses (http/response.hpp, http/detail/connection.cpp).
+// Building and serialising responses (http/response.hpp, http/h1/server_connection.cpp).
 //
 // The server serialises a response in connection_sink (status line, Server, Date, the
 // handler's fields, Content-Length or chunked, Connection, then the body into the
@@ -34,7 +34,7 @@
 
 #include <dusty/core/arena.hpp>
 #include <dusty/core/fiber.hpp>
-#include <dusty/http/detail/connection.hpp>
+#include <dusty/http/h1/server_connection.hpp>
 #include <dusty/http/request.hpp>
 #include <dusty/http/response.hpp>
 #include <dusty/net/connection.hpp>
@@ -159,17 +159,17 @@ void client_loop(benchmark::State& state, net::connection& client, const std::st
 }
 
 // apps/hello's handlers on a server's routing table.
-void add_hello_routes(http::detail::server_shared& shared) {
+void add_hello_routes(http::detail::server_state& shared) {
   shared.routes.add(
       http::method::get, "/plaintext",
       [](http::request&, http::response& res) {
         res.content_type("text/plain");
         res.body = "Hello, World!";
       },
-      {}, false);
+      {}, http::detail::any_method::no);
   shared.routes.add(
       http::method::get, "/json", [](http::request&, http::response& res) { res.json({{"message", "Hello, World!"}}); },
-      {}, false);
+      {}, http::detail::any_method::no);
 }
 
 // serve_connection() on one end of a socketpair, in its own fiber, for as long as the
@@ -179,14 +179,14 @@ struct served_connection {
     add_hello_routes(shared);
     ok = make_pair(server_end, client);
     if (ok)
-      server = dusty::spawn([this] { http::detail::serve_connection(shared, server_end, control, nullptr); });
+      server = dusty::spawn([this] { http::h1::serve_connection(shared, server_end, control, nullptr); });
   }
   ~served_connection() {
     (void)client.shutdown(net::shutdown_how::write);
     if (server.joinable())
       server.join();
   }
-  http::detail::server_shared shared;
+  http::detail::server_state shared;
   http::detail::connection_control control;
   net::connection server_end, client;
   dusty::fiber server;

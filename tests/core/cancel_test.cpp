@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "core/support.hpp"
+#include "support/support.hpp"
 
 #include <vector>
 

@@ -7,7 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "core/support.hpp"
+#include "support/support.hpp"
 
 #include <sched.h>
 #include <signal.h>

@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "support.hpp"
+#include "support/support.hpp"
 
 namespace {
 

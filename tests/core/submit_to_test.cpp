@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "core/support.hpp"
+#include "support/support.hpp"
 
 #include <atomic>
 #include <memory>

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "core/support.hpp"
+#include "support/support.hpp"
 
 #include <stdexcept>
 #include <vector>

@@ -1,11 +1,11 @@
-#include <dusty/core/detail/wait_queue.hpp>
+#include <dusty/core/wait_queue.hpp>
 
 #include <dusty/core/deadline.hpp>
 #include <dusty/core/fiber.hpp>
 
 #include <gtest/gtest.h>
 
-#include "core/support.hpp"
+#include "support/support.hpp"
 
 #include <vector>
 
@@ -16,7 +16,7 @@ namespace {
 TEST(wait_queue, notify_one_wakes_in_fifo_order) {
   dusty::runtime rt(dusty::test::shards(1));
   dusty::test::run(rt, [] {
-    dusty::detail::wait_queue q;
+    dusty::wait_queue q;
     std::vector<int> order;
     std::vector<dusty::fiber> fibers;
     for (int i = 0; i < 4; ++i)
@@ -36,7 +36,7 @@ TEST(wait_queue, notify_one_wakes_in_fifo_order) {
 TEST(wait_queue, notify_all_wakes_everyone) {
   dusty::runtime rt(dusty::test::shards(1));
   dusty::test::run(rt, [] {
-    dusty::detail::wait_queue q;
+    dusty::wait_queue q;
     int woken = 0;
     std::vector<dusty::fiber> fibers;
     for (int i = 0; i < 5; ++i)
@@ -55,7 +55,7 @@ TEST(wait_queue, notify_all_wakes_everyone) {
 TEST(wait_queue, cancelled_waiter_leaves_the_queue) {
   dusty::runtime rt(dusty::test::shards(1));
   dusty::test::run(rt, [] {
-    dusty::detail::wait_queue q;
+    dusty::wait_queue q;
     auto a = dusty::spawn([&] { q.wait(); });
     auto b = dusty::spawn([&] { q.wait(); });
     dusty::yield();
@@ -70,7 +70,7 @@ TEST(wait_queue, cancelled_waiter_leaves_the_queue) {
 TEST(wait_queue, notification_survives_a_later_cancel) {
   dusty::runtime rt(dusty::test::shards(1));
   dusty::test::run(rt, [] {
-    dusty::detail::wait_queue q;
+    dusty::wait_queue q;
     bool returned = false;
     auto a = dusty::spawn([&] {
       q.wait();
@@ -87,7 +87,7 @@ TEST(wait_queue, notification_survives_a_later_cancel) {
 TEST(wait_queue, deadline_expiry_interrupts_wait) {
   dusty::runtime rt(dusty::test::shards(1));
   dusty::test::run(rt, [] {
-    dusty::detail::wait_queue q;
+    dusty::wait_queue q;
     EXPECT_THROW(dusty::with_timeout(5ms, [&] { q.wait(); }), dusty::timeout_error);
     EXPECT_TRUE(q.empty());
   });

@@ -10,7 +10,7 @@
 
 #include <dusty/core/fiber.hpp>
 #include <dusty/core/submit_to.hpp>
-#include <dusty/http/cookie_jar.hpp>
+#include <dusty/http/codec/cookie_jar.hpp>
 
 #include <gtest/gtest.h>
 

@@ -7,8 +7,8 @@
 #include <dusty/core/error.hpp>
 #include <dusty/core/fiber.hpp>
 #include <dusty/core/runtime.hpp>
-#include <dusty/http/detail/body_decoder.hpp>
-#include <dusty/http/detail/request_parser.hpp>
+#include <dusty/http/h1/body_decoder.hpp>
+#include <dusty/http/h1/request_parser.hpp>
 #include <dusty/net/buffered_stream.hpp>
 #include <dusty/net/connection.hpp>
 #include <dusty/net/listener.hpp>
@@ -62,7 +62,7 @@ struct seen_request {
 /// Reads one request (head and body) from `in`; nothing when the peer closes first or
 /// sends something unparsable.
 inline std::optional<seen_request> read_request(net::buffered_stream& in) {
-  detail::request_parser p;
+  h1::request_parser p;
   std::size_t size = 0;
   for (;;) {
     auto r = p.parse(in.view());
@@ -76,7 +76,7 @@ inline std::optional<seen_request> read_request(net::buffered_stream& in) {
   const auto& h = p.head();
   seen_request req{std::string(h.method_token), std::string(h.target), {}, {}};
   for (auto& f : h.headers) req.headers.emplace_back(std::string(f.name), std::string(f.value));
-  auto dec = detail::body_decoder::create(h, {.max_body_size = 1 << 30});
+  auto dec = h1::body_decoder::create(h, {.max_body_size = 1 << 30});
   in.consume(size);
   if (!dec) return std::nullopt;
   while (!dec->done()) {

@@ -3,7 +3,7 @@
 #include "http/client_support.hpp"
 
 #include <dusty/core/submit_to.hpp>
-#include <dusty/http/content_coding.hpp>
+#include <dusty/http/codec/content_coding.hpp>
 #include <dusty/http/server.hpp>
 
 #include <gtest/gtest.h>

@@ -30,12 +30,47 @@ void hello_routes(http::server<>& srv) {
     res.chunk("one ");
     res.chunk("two");
   });
+  // Reflects the query into headers, as a careless redirect does.
+  srv.get("/go", [](http::request& req, http::response& res) {
+    res.status = 302;
+    res.header("Location", req.query("to").value_or("/"));
+  });
+  srv.get("/name", [](http::request& req, http::response& res) {
+    res.header(req.query("n").value_or("X"), "1");
+    res.body = "named";
+  });
 }
 
 class protocol : public ::testing::Test {
  protected:
   live_server<> srv_{hello_routes};
 };
+
+// Response splitting: a handler reflects a percent-decoded query into a header. The CRLF
+// it carries must never reach the wire; the server answers 500 and goes on serving.
+TEST_F(protocol, injected_header_lines_never_reach_the_wire) {
+  auto c = srv_.connect();
+  c.send("GET /go?to=/home%0d%0aSet-Cookie:%20sid=evil%0d%0a%0d%0aHTTP/1.1%20200%20OK HTTP/1.1\r\nHost: t\r\n\r\n");
+  auto r = c.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 500u);
+  EXPECT_FALSE(r->header("set-cookie"));
+  EXPECT_FALSE(r->header("location"));
+  for (const auto& [name, value] : r->headers) EXPECT_EQ(value.find("evil"), std::string::npos) << name;
+  EXPECT_EQ(r->body.find("evil"), std::string::npos) << r->body;
+
+  c.send("GET /name?n=X-A:%20b%0d%0aX-Injected HTTP/1.1\r\nHost: t\r\n\r\n");
+  r = c.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 500u);
+  EXPECT_FALSE(r->header("x-injected"));
+
+  c.send("GET /go?to=/ok HTTP/1.1\r\nHost: t\r\n\r\n");  // the connection still serves
+  r = c.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 302u);
+  EXPECT_EQ(r->header("location"), "/ok");
+}
 
 TEST_F(protocol, http10_closes_by_default) {
   auto c = srv_.connect();

@@ -11,6 +11,8 @@
 // Every wait is bounded, so a server bug fails a test instead of hanging the suite.
 #include "net/child_process.hpp"
 
+#include "support/support.hpp"
+
 #include <dusty/core/fiber.hpp>
 #include <dusty/core/runtime.hpp>
 #include <dusty/http/server.hpp>
@@ -64,14 +66,8 @@ inline std::string lower(std::string_view s) {
   return out;
 }
 
-inline unsigned usable_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  return ::sched_getaffinity(0, sizeof set, &set) == 0 ? static_cast<unsigned>(CPU_COUNT(&set)) : 1;
-}
-
-/// Two shards where the machine has two CPUs (every CI box here does), else one.
-inline unsigned two_shards() { return usable_cpus() >= 2 ? 2 : 1; }
+using dusty::test::two_shards;
+using dusty::test::usable_cpus;
 
 /// A one-shot flag one thread sets and another waits for, with a limit.
 class flag {
@@ -557,32 +553,7 @@ inline std::filesystem::path binary_dir() {
 /// Which Python to run: Debian's, which has python3-requests.
 inline const char* python_path() { return "/usr/bin/python3"; }
 
-/// A fresh directory under /tmp, removed with its contents.
-class temp_dir {
- public:
-  temp_dir() {
-    char name[] = "/tmp/dusty-http-XXXXXX";
-    if (!::mkdtemp(name)) ADD_FAILURE() << "mkdtemp failed";
-    path_ = name;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  std::string path(std::string_view leaf) const { return path_ + "/" + std::string(leaf); }
-  std::string write(std::string_view leaf, std::string_view content) const {
-    auto p = path(leaf);
-    FILE* f = std::fopen(p.c_str(), "wb");
-    std::fwrite(content.data(), 1, content.size(), f);
-    std::fclose(f);
-    return p;
-  }
-
- private:
-  std::string path_;
-};
+using dusty::test::temp_dir;
 
 /// Deterministic filler bytes that make offsets recognisable: "0123456789abcdef..." shifted.
 inline std::string pattern(std::size_t n, unsigned seed = 0) {

@@ -30,8 +30,7 @@ void echo(request& req, response& res) {
       {"query", query},
       {"id", req.param("id")},
       {"glob", req.glob()},
-      {"version", req.version()},
-      {"keep_alive", req.keep_alive()},
+      {"protocol", req.protocol()},
       {"headers", headers},
       {"remote", req.remote_address() ? req.remote_address()->to_string() : "none"},
       {"body", req.body()},
@@ -60,8 +59,7 @@ TEST(testing, direct_call_sees_the_built_request) {
   EXPECT_EQ(j["query"], (json{{"a", "1"}, {"q", "tea & biscuits/é"}}));
   EXPECT_EQ(j["id"], "7");
   EXPECT_EQ(j["glob"], "rest/of");
-  EXPECT_EQ(j["version"], 11);
-  EXPECT_EQ(j["keep_alive"], true);
+  EXPECT_EQ(j["protocol"], "HTTP/1.1");
   EXPECT_EQ(j["headers"], (json{"X-A: b", "x-a: c", "Content-Length: 5"}));
   EXPECT_EQ(j["remote"], "[::1]:4000");
   EXPECT_EQ(j["body"], "hello");
@@ -112,14 +110,25 @@ TEST(testing, header_values_keep_every_field) {
   EXPECT_EQ(r.headers()[1], (ht::field{"X-Other", "x"}));
 }
 
-TEST(testing, keep_alive_and_version_follow_the_connection_header) {
-  auto ka = [](const ht::request_builder& b) {
-    return b.call([](request& req, response& res) { res.body = req.keep_alive() ? "yes" : "no"; }).body() == "yes";
+TEST(testing, version_sets_the_protocol) {
+  auto protocol = [](const ht::request_builder& b) {
+    return b.call([](request& req, response& res) { res.body = std::string(req.protocol()); }).body();
   };
-  EXPECT_TRUE(ka(ht::request_builder()));
-  EXPECT_FALSE(ka(ht::request_builder().header("Connection", "Close")));
-  EXPECT_FALSE(ka(ht::request_builder().version(10)));
-  EXPECT_TRUE(ka(ht::request_builder().version(10).header("Connection", "keep-alive")));
+  EXPECT_EQ(protocol(ht::request_builder()), "HTTP/1.1");
+  EXPECT_EQ(protocol(ht::request_builder().version(10)), "HTTP/1.0");
+  EXPECT_EQ(protocol(ht::request_builder().version(11).header("Connection", "close")), "HTTP/1.1");
+}
+
+// Groups join prefixes as router groups do: exactly one '/' between the parts, so a
+// trailing slash on the prefix does not build "/api//x".
+TEST(testing, group_prefixes_join_with_one_slash) {
+  ht::server<> srv;
+  auto api = srv.group("/api/");
+  api.get("/x", [](request&, response& res) { res.body = "x"; });
+  api.group("v1/").get("y", [](request&, response& res) { res.body = "y"; });
+  EXPECT_EQ(ht::request_builder().path("/api/x").call(srv).body(), "x");
+  EXPECT_EQ(ht::request_builder().path("/api/v1/y").call(srv).body(), "y");
+  EXPECT_EQ(ht::request_builder().path("/api//x").call(srv).status(), 404u);
 }
 
 TEST(testing, app_handlers_get_the_app) {

@@ -89,6 +89,22 @@ TEST(HostsFile, RereadsWhenChanged) {
   EXPECT_EQ(hosts.find("a.test", 1h), nullptr);
 }
 
+// An invalidated table is reread at once, however long the recheck interval and however
+// long the machine has been up: "never checked" is not steady_clock's epoch (the boot),
+// which a machine up for less than the interval would take for a recent check.
+TEST(HostsFile, InvalidateRereadsWhateverTheUptime) {
+  constexpr auto longer_than_any_uptime = std::chrono::hours(24 * 365 * 100);
+  net::testing::temp_dir dir;
+  auto path = dir.path("hosts");
+  write_file(path, "192.0.2.1 a.test\n");
+  detail::hosts_file hosts(path);
+  ASSERT_NE(hosts.find("a.test", longer_than_any_uptime), nullptr);
+  write_file(path, "192.0.2.22 b.test\n");  // another size: mtime alone may not tick
+  hosts.invalidate();
+  EXPECT_EQ(hosts.find("a.test", longer_than_any_uptime), nullptr);
+  EXPECT_NE(hosts.find("b.test", longer_than_any_uptime), nullptr);
+}
+
 TEST(ResolvConf, Parses) {
   auto c = detail::parse_resolv_conf(
       "# generated\n"

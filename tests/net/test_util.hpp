@@ -1,5 +1,7 @@
 #pragma once
 // Helpers shared by the net tests.
+#include "support/support.hpp"
+
 #include <dusty/core/error.hpp>
 #include <dusty/core/fiber.hpp>
 #include <dusty/core/runtime.hpp>
@@ -36,7 +38,7 @@ inline runtime_config config(unsigned shards = 1) {
   return c;
 }
 
-inline std::span<const std::byte> bytes(std::string_view s) { return std::as_bytes(std::span(s.data(), s.size())); }
+using dusty::test::bytes;
 
 inline std::string text(std::span<const std::byte> b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
 
@@ -102,29 +104,7 @@ inline bool have_ipv6_loopback() {
   return ok;
 }
 
-/// CPUs this process may run on (the most shards a runtime accepts).
-inline unsigned usable_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  return ::sched_getaffinity(0, sizeof set, &set) == 0 ? static_cast<unsigned>(CPU_COUNT(&set)) : 1;
-}
-
-/// A fresh directory under /tmp, removed with what it holds.
-class temp_dir {
- public:
-  temp_dir() {
-    char name[] = "/tmp/dusty-net-XXXXXX";
-    EXPECT_NE(::mkdtemp(name), nullptr);
-    path_ = name;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string path(std::string_view leaf) const { return path_ + "/" + std::string(leaf); }
-
- private:
-  std::string path_;
-};
+using dusty::test::temp_dir;
+using dusty::test::usable_cpus;
 
 }  // namespace dusty::net::testing

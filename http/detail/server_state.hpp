@@ -1,0 +1,23 @@
+#pragma once
+// What every connection of a server reads, whatever its protocol: the configuration and
+// the routing table. Built before the server starts, immutable afterwards, shared by all
+// shards.
+#include <dusty/http/detail/dispatcher.hpp>
+#include <dusty/http/server_config.hpp>
+
+namespace dusty::http::detail {
+
+struct server_state {
+  server_config config;
+  dispatcher routes;
+
+  explicit server_state(server_config c) : config(std::move(c)), routes(config.limits.max_params) {}
+};
+
+/// The per-connection flags the shard's server watches for graceful shutdown.
+struct connection_control {
+  bool idle = true;       ///< Parked between requests (safe to cancel).
+  bool draining = false;  ///< The server is stopping: finish this request, then close.
+};
+
+}  // namespace dusty::http::detail

@@ -1,0 +1,379 @@
+#include <dusty/http/h1/server_connection.hpp>
+
+#include <dusty/core/error.hpp>
+#include <dusty/core/fiber.hpp>
+#include <dusty/http/detail/date_cache.hpp>
+#include <dusty/http/detail/exchange.hpp>
+#include <dusty/http/detail/request_access.hpp>
+#include <dusty/http/h1/body_decoder.hpp>
+#include <dusty/http/h1/request_parser.hpp>
+#include <dusty/http/h1/serializer.hpp>
+#include <dusty/http/status.hpp>
+#include <dusty/net/buffered_stream.hpp>
+#include <dusty/net/error.hpp>
+
+#include <cstring>
+
+namespace dusty::http::h1 {
+namespace {
+
+using detail::connection_control;
+using detail::server_state;
+
+// The connection's side of a request body: decodes it from the buffered stream as the
+// handler asks. A piece stays in the input buffer (not consumed) until the next call,
+// so the view handed out stays valid without a copy.
+class connection_body final : public body_source {
+ public:
+  connection_body(net::buffered_stream& io, const request_head& head, const server_state& state)
+      : io_(io), head_(head), state_(state) {}
+
+  std::optional<std::uint64_t> length() const noexcept override {
+    if (head_.framing == body_framing::content_length) return head_.content_length;
+    return std::nullopt;
+  }
+
+  std::string_view read_some() override {
+    if (failed_) throw status_error(400, "request body unreadable after an earlier error");
+    io_.consume(std::exchange(unconsumed_, 0));
+    if (!started_) start();
+    while (!decoder_.done()) {
+      if (io_.data().empty()) fill();
+      auto piece = decoder_.decode(io_.view());
+      if (!piece) fail(status_error(status_for(piece.error()), piece.error().message()));
+      if (!piece->data.empty()) {
+        unconsumed_ = piece->consumed;
+        return piece->data;
+      }
+      io_.consume(piece->consumed);
+    }
+    return {};
+  }
+
+  /// Whether the connection may serve another request once the handler is done, as far
+  /// as can be told before discarding anything: not when the body's framing was lost,
+  /// the client still waits for a 100 (its body may or may not follow), or more is left
+  /// than max_drain. Decided before the response goes out, so its head can say
+  /// Connection: close (RFC 9110 section 10.1.1).
+  bool reusable() const noexcept {
+    if (head_.framing == body_framing::none) return true;
+    if (failed_) return false;
+    if (!started_ && head_.expect_continue) return false;
+    if (head_.framing == body_framing::content_length) {
+      std::uint64_t left = head_.content_length - (started_ ? decoder_.body_size() : 0);
+      if (!started_ && head_.content_length > state_.config.limits.max_body_size) return false;
+      if (left > state_.config.limits.max_drain) return false;
+    }
+    return true;
+  }
+
+  /// True when nothing of the body is left unread on the connection.
+  bool complete() const noexcept {
+    return head_.framing == body_framing::none || (started_ && !failed_ && decoder_.done());
+  }
+
+  /// After the handler: reads and discards what it left, up to max_drain. False when
+  /// the connection cannot be reused (too much left, bad framing, client silent).
+  bool drain() noexcept {
+    io_.consume(std::exchange(unconsumed_, 0));
+    if (head_.framing == body_framing::none) return true;
+    if (!reusable()) return false;
+    try {
+      std::size_t discarded = 0;
+      while (!read_some().empty()) {
+        discarded += unconsumed_;
+        io_.consume(std::exchange(unconsumed_, 0));
+        if (discarded > state_.config.limits.max_drain) return false;
+      }
+      return true;
+    } catch (...) {
+      return false;
+    }
+  }
+
+ private:
+  void start() {
+    started_ = true;
+    auto d = body_decoder::create(head_, {.max_body_size = state_.config.limits.max_body_size});
+    if (!d) fail(status_error(status_for(d.error()), d.error().message()));
+    decoder_ = std::move(*d);
+    if (head_.expect_continue && !decoder_.done()) {
+      static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+      if (!io_.write(go_on) || !io_.flush(after(state_.config.timeouts.write))) {
+        failed_ = true;
+        throw client_gone("client went away before sending its body");
+      }
+    }
+  }
+
+  void fill() {
+    auto r = io_.fill(after(state_.config.timeouts.body_read));
+    if (r) return;
+    if (r.error() == dusty::errc::timed_out) fail(status_error(408, "timed out reading the request body"));
+    if (r.error() == dusty::errc::eof) fail(status_error(400, "request body ended early"));
+    failed_ = true;
+    throw client_gone("client connection failed: " + r.error().message());
+  }
+
+  // The body's framing is lost: the connection cannot carry another request.
+  [[noreturn]] void fail(const status_error& e) {
+    failed_ = true;
+    throw e;
+  }
+
+  net::buffered_stream& io_;
+  const request_head& head_;
+  const server_state& state_;
+  body_decoder decoder_;
+  bool started_ = false;
+  bool failed_ = false;
+  std::size_t unconsumed_ = 0;
+};
+
+// The connection's side of a response: frames and writes it.
+class connection_sink final : public detail::response_sink {
+ public:
+  connection_sink(net::buffered_stream& io, const server_state& state) : io_(io), state_(state) {}
+
+  void begin(const request_head& head, bool closing) {
+    head_ = &head;
+    closing_ = closing;
+    chunked_ = false;
+    streamed_ = false;
+  }
+  bool closing() const noexcept { return closing_; }
+  /// Makes the response close the connection (before its head is sent).
+  void close_after() noexcept { closing_ = true; }
+
+  void send_head(const response& res, bool streaming) override {
+    streamed_ = streaming;
+    if (streaming) {
+      // HTTP/1.0 has no chunked coding: the body then ends when the connection does.
+      chunked_ = head_->version == 11;
+      if (!chunked_) closing_ = true;
+    }
+    write_head(res, streaming, res.body.size());
+  }
+
+  void send_piece(std::string_view data) override {
+    if (head_->method == method::head || data.empty()) return;
+    if (chunked_) {
+      put(chunk_header(data.size()).view());
+      put(data);
+      put(chunk_end);
+    } else {
+      put(data);
+    }
+  }
+
+  void flush() override {
+    if (!io_.flush(after(state_.config.timeouts.write))) throw client_gone("client stopped reading");
+  }
+
+  /// Completes the exchange after the handler: the whole response, or the end of a
+  /// streamed one.
+  void finish(response& res) {
+    if (streamed_) {
+      if (res.used_writer()) send_piece(res.writer_body());
+      if (chunked_ && head_->method != method::head) put(last_chunk);
+      return;
+    }
+    std::string_view body = res.used_writer() ? res.writer_body() : res.body.view();
+    write_head(res, false, body.size());
+    if (head_->method != method::head && status_allows_body(res.status)) put(body);
+  }
+
+  /// Frees the buffer the response heads are built in (the connection is going idle).
+  void release() noexcept { std::string().swap(out_); }
+
+  /// An answer the server makes itself (errors before routing, 503 when full).
+  void send_plain(unsigned status, std::string_view text) {
+    out_.clear();
+    start_line(status);
+    out_ += "Content-Type: text/plain\r\nContent-Length: ";
+    append_number(out_, text.size());
+    out_ += "\r\nConnection: close\r\n\r\n";
+    out_ += text;
+    put(out_);
+  }
+
+ private:
+  void start_line(unsigned status) {
+    append_status_line(out_, status);
+    if (!state_.config.server_name.empty()) append_field(out_, "Server", state_.config.server_name);
+    append_field(out_, "Date", detail::http_date());
+  }
+
+  void write_head(const response& res, bool streaming, std::size_t length) {
+    if (res.closes_connection()) closing_ = true;
+    out_.clear();
+    start_line(res.status);
+    for (const auto& f : res.headers()) append_field(out_, f.name, f.value);
+    if (streaming) {
+      if (chunked_) out_ += "Transfer-Encoding: chunked\r\n";
+    } else if (status_allows_body(res.status)) {
+      out_ += "Content-Length: ";
+      append_number(out_, length);
+      out_ += "\r\n";
+    }
+    if (closing_)
+      out_ += "Connection: close\r\n";
+    else if (head_->version == 10)
+      out_ += "Connection: keep-alive\r\n";
+    out_ += "\r\n";
+    put(out_);
+  }
+
+  void put(std::string_view bytes) {
+    if (!io_.write(bytes, after(state_.config.timeouts.write))) throw client_gone("client stopped reading");
+  }
+
+  net::buffered_stream& io_;
+  const server_state& state_;
+  const request_head* head_ = nullptr;
+  std::string out_;
+  bool closing_ = false;
+  bool chunked_ = false;
+  bool streamed_ = false;
+};
+
+// Why reading a request head stopped: a status to answer with before closing, or 0 to
+// close silently (the client left or idled out).
+unsigned head_failure_status(const std::error_code& ec) {
+  if (ec == dusty::errc::timed_out) return 408;
+  if (ec == net::errc::input_limit) return 431;
+  return 0;
+}
+
+// Ends a connection after an answer while the client may still be sending (a body left
+// unread, bytes after a rejected request). Closing a socket with unread input makes the
+// kernel send a reset, which can destroy the answer before the client has read it (RFC
+// 9112 section 9.6; nginx's lingering_close). So the answer goes out, the sending side is
+// shut, and what still arrives is discarded until the client closes or timeouts.linger passes.
+void linger_close(net::buffered_stream& io, const server_config& cfg, connection_control& control) {
+  if (!io.flush(after(cfg.timeouts.write))) return;
+  (void)io.next_layer().shutdown_write();
+  control.idle = true;  // nothing left to finish: a stopping server may cancel it
+  deadline until = after(cfg.timeouts.linger);
+  for (;;) {
+    io.consume(io.data().size());
+    if (!io.fill(until)) return;
+  }
+}
+
+// How long a connection waits for its next request before it gives back what serving one
+// left it holding: the arena's chunk, the parser's header storage, the buffer response
+// heads are built in, and the stack pages its handler touched below the wait (see
+// dusty::release_memory_while_parked). Holding them briefly spares a busy connection from
+// allocating them again for each request; idle ones (most of a server's, often) then cost
+// about what a connection that never served a request does.
+constexpr std::chrono::milliseconds idle_release_after{250};
+
+// Waits up to `timeout` for the first bytes of a request. The first part of the wait ends
+// at idle_release_after instead: the wait has one deadline either way, so this costs a
+// connection that is kept busy nothing.
+template <class Release>
+result<std::size_t> wait_for_request(net::buffered_stream& io, std::chrono::steady_clock::duration timeout,
+                                     Release&& release) {
+  auto now = std::chrono::steady_clock::now();
+  if (timeout <= idle_release_after) return io.fill(now + timeout);
+  auto r = io.fill(now + idle_release_after);
+  if (r || r.error() != dusty::errc::timed_out) return r;
+  release();
+  return io.fill(now + timeout);
+}
+
+}  // namespace
+
+void serve_connection(const server_state& state, net::stream& conn, connection_control& control, void* app) {
+  const auto& cfg = state.config;
+  net::buffered_stream io(conn, {.max_input = cfg.limits.max_head_size + 4096});
+  request_parser parser({.max_request_line = cfg.limits.max_request_line,
+                         .max_head_size = cfg.limits.max_head_size,
+                         .max_headers = cfg.limits.max_headers});
+  dusty::arena arena;
+  connection_sink sink(io, state);
+  std::optional<net::socket_address> remote;
+  if (auto a = conn.remote_address()) remote = *a;
+
+  for (bool first = true;; first = false) {
+    // Wait for a request, with nothing but the socket held while idle.
+    // Responses coalesced from a pipelined batch go out before the connection counts as
+    // idle: a stopping server cancels idle connections, and must not cut finished answers.
+    if (io.data().empty() && io.pending_output() && !io.flush(after(cfg.timeouts.write))) return;
+    if (control.draining) return;
+    control.idle = true;
+    if (io.data().empty()) {
+      auto r = wait_for_request(io, first ? cfg.timeouts.request_head : cfg.timeouts.keep_alive, [&] {
+        parser.release_storage();
+        arena.release();
+        sink.release();
+        release_memory_while_parked();
+      });
+      if (!r) return;  // closed, or idle too long: nothing to answer
+    }
+    control.idle = false;
+
+    // Read the head, under one deadline from its first byte (slowloris gets 408).
+    deadline head_deadline = after(cfg.timeouts.request_head);
+    std::size_t head_size = 0;
+    for (;;) {
+      auto parsed = parser.parse(io.view());
+      if (!parsed) {
+        unsigned status = static_cast<unsigned>(status_for(parsed.error()));
+        sink.send_plain(status, reason_phrase(status));
+        linger_close(io, cfg, control);
+        return;
+      }
+      if ((head_size = *parsed) != 0) break;
+      if (io.pending_output() && !io.flush(after(cfg.timeouts.write))) return;
+      auto r = io.fill(head_deadline);
+      if (!r) {
+        if (unsigned status = head_failure_status(r.error())) {
+          sink.send_plain(status, reason_phrase(status));
+          linger_close(io, cfg, control);
+        }
+        return;
+      }
+    }
+
+    // The head moves to the request's arena so the input buffer is free to change.
+    char* copy = static_cast<char*>(arena.allocate(head_size, 1));
+    std::memcpy(copy, io.view().data(), head_size);
+    parser.rebase(copy);
+    io.consume(head_size);
+    const request_head& head = parser.head();
+
+    connection_body body(io, head, state);
+    request req(head, arena, &body, cfg.limits.max_query_params);
+    detail::request_access::set_app(req, app);
+    if (remote) detail::request_access::set_remote_address(req, *remote);
+    response res(arena, sink, cfg.writer_buffer);
+    sink.begin(head, !head.keep_alive || control.draining);
+
+    if (detail::run_exchange(state.routes, cfg, req, res).end != detail::exchange_end::answered) return;
+
+    try {
+      // A stop that began during the handler also ends the connection: say so.
+      if (!body.reusable() || control.draining) sink.close_after();
+      sink.finish(res);
+    } catch (const client_gone&) {
+      return;
+    }
+    bool keep = !sink.closing() && body.drain();
+    bool input_left = !body.complete() || !io.data().empty();
+    parser.reset();
+    arena.reset();
+    if (!keep || control.draining) {
+      if (input_left) {
+        linger_close(io, cfg, control);
+      } else {
+        (void)io.flush(after(cfg.timeouts.write));
+        (void)conn.shutdown_write();
+      }
+      return;
+    }
+  }
+}
+
+}  // namespace dusty::http::h1
