@@ -68,6 +68,30 @@ struct server_config {
     /// reset (nginx's lingering_close). Default: 2 s.
     std::chrono::milliseconds linger{2'000};
   } timeouts;
+
+  /// WebSocket sessions (srv.websocket(), http/ws/session.hpp).
+  struct websocket_config {
+    /// Largest frame payload accepted; larger: the session is closed with 1009 before any
+    /// of it is read or allocated. Default: 1 MiB.
+    std::size_t max_frame_size = 1024 * 1024;
+    /// Largest message (all its fragments together); larger: closed with 1009.
+    /// Default: 1 MiB.
+    std::size_t max_message_size = 1024 * 1024;
+    /// Outgoing bytes waiting behind the frame being written (sends from several fibers to
+    /// one slow peer); a send that would pass it closes the session with 1008 instead of
+    /// growing the queue. Default: 4 MiB.
+    std::size_t max_queued_bytes = 4 * 1024 * 1024;
+    /// A session that hears nothing from its peer (no frame at all) for this long is closed
+    /// with 1001. Zero: never. Default: 5 min.
+    std::chrono::milliseconds idle_timeout{300'000};
+    /// After sending a close frame, how long to wait for the peer's before dropping the
+    /// connection. Default: 5 s.
+    std::chrono::milliseconds close_timeout{5'000};
+    /// Keep-alive: after this long without a frame from the peer, receive() sends a ping;
+    /// if the peer stays silent as long again it is taken for dead and the session ends
+    /// (close code 1006, nothing sent). Zero: no pings. Default: 30 s.
+    std::chrono::milliseconds ping_interval{30'000};
+  } websocket;
 };
 
 }  // namespace dusty::http
