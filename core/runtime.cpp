@@ -1,6 +1,7 @@
 #include <dusty/core/runtime.hpp>
 
 #include <dusty/core/error.hpp>
+#include <dusty/core/fiber.hpp>
 #include <dusty/core/log.hpp>
 
 #include <dusty/core/detail/cpu_quota.hpp>
@@ -96,15 +97,33 @@ void raise_fd_limit() {
   }
 }
 
+// Every signal the runtime reads from its signalfd: the stop signals and those
+// on_signal (core/signal.hpp) may register for.
 sigset_t stop_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGUSR1);
+  sigaddset(&set, SIGUSR2);
   return set;
 }
 
-// Shard 0 turns SIGINT/SIGTERM into stop requests by reading a signalfd on its reactor.
+// Runs the functions registered for `signo` in fibers of their own; false if there are none.
+bool run_signal_handlers(detail::runtime_state& rt, int signo) {
+  std::vector<std::shared_ptr<std::move_only_function<void()>>> fns;
+  {
+    std::lock_guard lock(rt.signal_mutex);
+    for (auto& e : rt.signal_handlers)
+      if (e.signo == signo) fns.push_back(e.fn);
+  }
+  for (auto& fn : fns) dusty::spawn([fn] { (*fn)(); }).detach();
+  return !fns.empty();
+}
+
+// Shard 0 reads the signals from a signalfd on its reactor: SIGINT/SIGTERM become stop
+// requests, the others run what on_signal registered (or stop when nothing is).
 void signal_fiber(detail::runtime_state& rt) {
   sigset_t set = stop_signals();
   int fd = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -123,7 +142,13 @@ void signal_fiber(detail::runtime_state& rt) {
       log::error("reading signalfd failed: ", r.error(), "; signals will not stop the runtime");
       return;
     }
-    log::info("received ", ::strsignal(static_cast<int>(info.ssi_signo)), ", stopping");
+    int signo = static_cast<int>(info.ssi_signo);
+    if (signo != SIGINT && signo != SIGTERM && run_signal_handlers(rt, signo)) {
+      log::info("received ", ::strsignal(signo));
+      --seen;
+      continue;
+    }
+    log::info("received ", ::strsignal(signo), ", stopping");
     rt.request_stop();
     if (seen > 1 || rt.stop_waiters.load() == 0) {
       if (rt.main_fiber) detail::shard::current()->sched().cancel(rt.main_fiber);

@@ -37,7 +37,8 @@ struct runtime_config {
   backend_kind backend = backend_kind::automatic;
   /// Pin shard i to the i-th CPU of the affinity mask. Default: true.
   bool pin_threads = true;
-  /// Turn SIGINT/SIGTERM into a stop request (see wait_for_stop). Default: true.
+  /// Turn SIGINT/SIGTERM into a stop request (see wait_for_stop), and SIGHUP, SIGUSR1,
+  /// SIGUSR2 into calls of what on_signal registered (core/signal.hpp). Default: true.
   bool handle_signals = true;
   /// Usable stack per fiber; pages are committed only when touched. Default: 128 KiB.
   std::size_t fiber_stack_size = 128 * 1024;

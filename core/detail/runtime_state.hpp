@@ -6,8 +6,11 @@
 #include <dusty/core/detail/shard.hpp>
 
 #include <atomic>
+#include <cstdint>
 #include <exception>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 namespace dusty::detail {
@@ -28,6 +31,16 @@ struct runtime_state {
   fiber_context* main_fiber = nullptr;      ///< On shard 0.
   std::exception_ptr main_error;
   int main_result = 0;
+
+  /// Functions registered with on_signal (core/signal.hpp), in registration order.
+  struct signal_entry {
+    int signo;
+    std::uint64_t id;
+    std::shared_ptr<std::move_only_function<void()>> fn;
+  };
+  std::mutex signal_mutex;
+  std::vector<signal_entry> signal_handlers;  ///< Guarded by signal_mutex.
+  std::uint64_t next_signal_id = 1;           ///< Guarded by signal_mutex.
 
   unsigned count() const noexcept { return static_cast<unsigned>(shards.size()); }
   spsc_queue<xcore_message*>& ring(unsigned from, unsigned to) { return *rings[from * count() + to]; }
