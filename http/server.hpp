@@ -16,18 +16,29 @@
 //   api.post("/items", create_item);
 //   srv.listen();                                            // until SIGINT/SIGTERM
 //
+// HTTPS: set config.tls.cert_file and key_file (server_config::tls); the same port then
+// speaks TLS only (for a plain and a TLS port at once, run two servers on the same App
+// routes). SIGHUP reloads the certificates for new connections.
+//
 // Register routes and middleware before start(); from then on the table is read by
 // every shard at once and must not change. start(), stop() and listen() are called from
 // a fiber (usually the runtime's main fiber) and suspend.
+#include <dusty/core/log.hpp>
 #include <dusty/core/runtime.hpp>
 #include <dusty/core/sharded.hpp>
+#include <dusty/core/signal.hpp>
 #include <dusty/http/detail/dispatcher.hpp>
 #include <dusty/http/detail/request_access.hpp>
 #include <dusty/http/detail/shard_server.hpp>
 #include <dusty/http/handler.hpp>
 #include <dusty/http/server_config.hpp>
+#include <dusty/http/ws/session.hpp>
+#include <dusty/net/tls/context.hpp>
+#include <dusty/net/tls/counters.hpp>
 
+#include <csignal>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -54,6 +65,26 @@ class route_scope : public detail::route_verbs<route_scope<App>, std::vector<mid
   template <class F>
   void all(std::string_view pattern, F fn, middleware_list extra = {}) {
     insert(method::other, detail::any_method::yes, pattern, std::move(fn), std::move(extra));
+  }
+
+  /// A WebSocket endpoint: a GET route (behind this scope's middleware, then `extra`,
+  /// which may refuse the upgrade with any status) that checks the handshake (400, 403,
+  /// 426 when it is wrong), answers 101 and runs `fn(req, session)` — or, on a
+  /// server<App>, `fn(app, req, session)` — in the connection's fiber until it returns;
+  /// the connection then ends. Limits: server_config::websocket. See http/ws/session.hpp.
+  template <class F>
+  void websocket(std::string_view pattern, F fn, ws::route_options options = {}, middleware_list extra = {}) {
+    ws::detail::session_handler h;
+    if constexpr (std::is_void_v<App>) {
+      h = std::move(fn);
+    } else if constexpr (std::is_invocable_v<F&, App&, request&, ws::session&>) {
+      h = [fn = std::move(fn)](request& req, ws::session& s) {
+        fn(*static_cast<App*>(detail::request_access::app(req)), req, s);
+      };
+    } else {
+      h = std::move(fn);
+    }
+    add(method::get, pattern, ws::detail::upgrade_handler(std::move(options), std::move(h)), std::move(extra));
   }
 
   /// A sub-scope: routes registered on it get `prefix` prepended (joined with exactly
@@ -125,15 +156,24 @@ class server : public route_scope<App> {
   void error_handler(http::error_handler h) { state_->routes.set_error_handler(std::move(h)); }
 
   /// Builds App(app_args...) on every shard, binds the listeners and starts accepting.
-  /// Throws std::system_error when the address cannot be bound (in use, bad address).
+  /// Throws std::system_error when the address cannot be bound (in use, bad address);
+  /// with tls, first builds the TLS context and throws net::tls::config_error (what()
+  /// names the file) for a certificate or key that is missing, unreadable or does not
+  /// match, and std::invalid_argument for an ALPN protocol it cannot serve.
   template <class... A>
   void start(const A&... app_args) {
     const auto& cfg = state_->config;
     auto addr = cfg.unix_path.empty() ? net::socket_address::parse(net::host_port(cfg.address, cfg.port))
                                       : net::socket_address::parse("unix:" + cfg.unix_path);
     if (!addr) throw std::system_error(addr.error(), "bad listen address '" + cfg.address + "'");
+    if (cfg.tls.enabled()) {
+      for (auto& p : cfg.tls.alpn)
+        if (p != "http/1.1" && p != "http/1.0")
+          throw std::invalid_argument("tls.alpn: '" + p + "' is not served (only http/1.1 and http/1.0)");
+      tls_ = std::make_shared<net::tls::context_holder>(net::tls::context::server(cfg.tls.context_config()));
+    }
     apps_.start(app_args...);
-    shards_.start(state_.get());
+    shards_.start(state_.get(), tls_.get());
     started_ = true;
     try {
       // Shard 0 binds first so that port 0 becomes a real port the others then share.
@@ -145,6 +185,18 @@ class server : public route_scope<App> {
         });
       }
       shards_.invoke_on_all([this](detail::shard_server& s) { s.start(app_pointer()); });
+      if (tls_ && cfg.tls.reload_on_sighup) {
+        // The function keeps what it needs alive by itself, so a SIGHUP racing stop()
+        // touches nothing the server frees.
+        reload_signal_ = on_signal(SIGHUP, [holder = tls_, c = cfg.tls.context_config()] {
+          try {
+            holder->reload(c);
+            log::info("TLS certificates reloaded from ", c.cert_file);
+          } catch (const std::exception& e) {
+            log::error("TLS certificate reload failed, keeping the current certificates: ", e.what());
+          }
+        });
+      }
     } catch (...) {
       stop();
       throw;
@@ -155,6 +207,7 @@ class server : public route_scope<App> {
   void stop() {
     if (!started_) return;
     started_ = false;
+    reload_signal_.reset();
     shards_.stop();
     apps_.stop();
   }
@@ -171,6 +224,29 @@ class server : public route_scope<App> {
   const net::socket_address& address() const noexcept { return address_; }
   const server_config& config() const noexcept { return state_->config; }
 
+  /// Whether the server speaks TLS (config().tls.enabled()), after start().
+  bool tls() const noexcept { return tls_ != nullptr; }
+
+  /// Builds a new TLS context from config().tls's files (keeping the session-ticket key,
+  /// so tickets issued before still resume) and gives it to connections accepted from
+  /// now on; open connections keep theirs. This is what SIGHUP does. Throws
+  /// net::tls::config_error and then keeps the current context; std::logic_error
+  /// without TLS. Any fiber, after start(); does not suspend (reads files synchronously).
+  void reload_tls() {
+    if (!tls_) throw std::logic_error("reload_tls: the server does not speak TLS");
+    tls_->reload(state_->config.tls.context_config());
+  }
+
+  /// The TLS counters of each shard (net::tls::shard_counters(): handshakes completed,
+  /// failed or timed out, resumed, plaintext HTTP on the TLS port), index = shard. They
+  /// count every tls::stream of the shard, client ones too. From a fiber; suspends.
+  std::vector<net::tls::counters> tls_counters() {
+    std::vector<net::tls::counters> out;
+    for (unsigned i = 0; i < shard_count(); ++i)
+      out.push_back(shards_.invoke_on(i, [](detail::shard_server&) { return net::tls::shard_counters(); }));
+    return out;
+  }
+
   /// This shard's App.
   app_type& app() { return apps_.local(); }
 
@@ -183,6 +259,8 @@ class server : public route_scope<App> {
   std::unique_ptr<detail::server_state> state_;
   sharded<app_type> apps_;
   sharded<detail::shard_server> shards_;
+  std::shared_ptr<net::tls::context_holder> tls_;  // null without TLS; shared with the SIGHUP function
+  signal_handler reload_signal_;
   net::socket_address address_;
   bool started_ = false;
 };

@@ -4,6 +4,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include <dusty/net/tls/context.hpp>
 
 namespace dusty::http {
 
@@ -67,7 +70,56 @@ struct server_config {
     /// for up to this long, so that the client receives the answer instead of a TCP
     /// reset (nginx's lingering_close). Default: 2 s.
     std::chrono::milliseconds linger{2'000};
+    /// From the accept of a connection to a TLS port to the end of its TLS handshake; a
+    /// slower client (or one that sends nothing) is dropped and counted as a failed
+    /// handshake. Only with tls. Default: 10 s.
+    std::chrono::milliseconds tls_handshake{10'000};
   } timeouts;
+
+  /// HTTPS: the server speaks TLS (1.2 and 1.3, net/tls/context.hpp's policy) on its port
+  /// when cert_file is set. The context is built once by server::start() (which throws
+  /// net::tls::config_error for a missing, unreadable or mismatched file) and shared
+  /// read-only by every shard; server::reload_tls() and SIGHUP build a new one from the
+  /// same files for new connections. A plain HTTP request on a TLS port is answered 400
+  /// in plaintext, as nginx does.
+  struct tls_config {
+    // A function rather than a braced initializer: g++ 12 crashes (check_noexcept_r) on
+    // an initializer-list member initializer here when server_config{} is a default argument.
+    static std::vector<std::string> default_alpn() { return {"http/1.1"}; }
+    /// PEM certificate chain, leaf first; setting it turns TLS on. Default: "" (plain HTTP).
+    std::string cert_file;
+    /// PEM private key of the leaf certificate. Default: "" (required with cert_file).
+    std::string key_file;
+    /// More certificates, chosen by the name the client sends (SNI); first match wins, and
+    /// clients sending another name or none get cert_file. Default: none.
+    std::vector<net::tls::sni_entry> sni;
+    /// ALPN protocols the server accepts, in its order of preference. Default: {"http/1.1"}.
+    std::vector<std::string> alpn = default_alpn();
+    /// PEM file of CAs that client certificates must chain to; set, the server asks for a
+    /// client certificate (mutual TLS). Default: "" (no client certificates).
+    std::string client_ca_file;
+    /// With client_ca_file: refuse the handshake of a client without a valid certificate;
+    /// false lets such a client through unauthenticated. Default: true.
+    bool require_client_cert = true;
+    /// TLS session tickets (resumption without a full handshake), with one ticket key for
+    /// every shard and across reloads. Default: true.
+    bool session_tickets = true;
+    /// Reload the certificates (build a new context from these files) when the process
+    /// receives SIGHUP; needs runtime_config::handle_signals. Default: true.
+    bool reload_on_sighup = true;
+
+    bool enabled() const noexcept { return !cert_file.empty(); }
+    /// The net/tls configuration these fields make.
+    net::tls::server_config context_config() const {
+      return {.cert_file = cert_file,
+              .key_file = key_file,
+              .sni = sni,
+              .alpn = alpn,
+              .client_ca_file = client_ca_file,
+              .require_client_cert = require_client_cert,
+              .session_tickets = session_tickets};
+    }
+  } tls;
 
   /// WebSocket sessions (srv.websocket(), http/ws/session.hpp).
   struct websocket_config {

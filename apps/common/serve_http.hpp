@@ -7,14 +7,19 @@
 //                                    [](http::server_config&) {}, install_routes);
 //   }
 //
-// Exit status: 0 after SIGINT/SIGTERM, 2 for flags, a configuration or an address it
-// cannot use (one line on stderr).
+// With --tls-cert/--tls-key it serves HTTPS on --port and reloads the certificate and
+// key on SIGHUP (new connections get them; open ones keep theirs).
+//
+// Exit status: 0 after SIGINT/SIGTERM, 2 for flags, a configuration, a certificate or key
+// or an address it cannot use (one line on stderr).
 #include <server_flags.hpp>
 
 #include <dusty/core/runtime.hpp>
 #include <dusty/http/server.hpp>
+#include <dusty/net/tls/context.hpp>
 
 #include <cstdio>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -34,16 +39,21 @@ int serve_http(int argc, char** argv, std::string_view app, std::uint16_t defaul
       http::server_config config;
       config.address = flags.address;
       config.port = flags.port;
+      config.tls.cert_file = flags.tls_cert;
+      config.tls.key_file = flags.tls_key;
       configure(config);
       http::server<> srv(config);
       install(srv);
       try {
         srv.start();
       } catch (const std::system_error& e) {
-        std::fprintf(stderr, "%s: %s\n", std::string(app).c_str(), e.what());
-        return 2;
+        return config_failure(app, e.what());
+      } catch (const net::tls::config_error& e) {
+        return config_failure(app, e.what());
+      } catch (const std::invalid_argument& e) {
+        return config_failure(app, e.what());
       }
-      std::printf("%s serving http://%s/ (%u shards, %s)\n", std::string(app).c_str(),
+      std::printf("%s serving %s://%s/ (%u shards, %s)\n", std::string(app).c_str(), srv.tls() ? "https" : "http",
                   srv.address().to_string().c_str(), dusty::shard_count(),
                   std::string(dusty::to_string(dusty::reactor::backend())).c_str());
       std::fflush(stdout);

@@ -1,5 +1,6 @@
 #pragma once
-// The flags every dusty server app takes: --port, --address, --shards, --backend.
+// The flags every dusty server app takes: --port, --address, --shards, --backend, and
+// --tls-cert/--tls-key for HTTPS.
 // Errors are one line for stderr; apps exit with status 2 on them.
 #include <dusty/core/runtime.hpp>
 
@@ -18,6 +19,8 @@ struct server_flags {
   std::string address = "0.0.0.0";
   std::optional<unsigned> shards;
   backend_kind backend = backend_kind::automatic;
+  std::string tls_cert;  ///< --tls-cert: PEM certificate chain; set, the app serves HTTPS.
+  std::string tls_key;   ///< --tls-key: PEM private key of that certificate.
 
   dusty::runtime_config runtime() const {
     dusty::runtime_config c;
@@ -29,14 +32,18 @@ struct server_flags {
 
 inline std::string server_flags_usage(std::string_view app, std::uint16_t default_port) {
   return "usage: " + std::string(app) +
-         " [--port N] [--address A] [--shards N] [--backend auto|io_uring|epoll]\n"
+          " [--port N] [--address A] [--shards N] [--backend auto|io_uring|epoll]\n"
+         "       [--tls-cert FILE --tls-key FILE]\n"
          "  --port N      TCP port; 0 lets the kernel choose (printed at start). Default: " +
          std::to_string(default_port) +
          "\n"
          "  --address A   IPv4 or IPv6 address to listen on (echo also takes unix:/path).\n"
          "                Default: 0.0.0.0\n"
          "  --shards N    threads, one per CPU. Default: every CPU this process may use\n"
-         "  --backend B   reactor backend. Default: auto (io_uring, else epoll; DUSTY_BACKEND)\n";
+         "  --backend B   reactor backend. Default: auto (io_uring, else epoll; DUSTY_BACKEND)\n"
+         "  --tls-cert F  PEM certificate chain (leaf first): serve HTTPS on --port.\n"
+         "                SIGHUP reloads it and the key for new connections. Default: none\n"
+         "  --tls-key F   PEM private key of --tls-cert. Default: none\n";
 }
 
 /// Parses argv into `f`; returns an error message, or nothing. --help prints the usage
@@ -73,10 +80,16 @@ inline std::optional<std::string> parse_server_flags(int argc, char** argv, std:
       auto b = parse_backend_kind(value);
       if (!b) return "--backend: expected auto, io_uring or epoll, got '" + std::string(value) + "'";
       f.backend = *b;
+    } else if (flag == "--tls-cert") {
+      f.tls_cert = value;
+    } else if (flag == "--tls-key") {
+      f.tls_key = value;
     } else {
       return "unknown flag " + std::string(flag) + " (see --help)";
     }
   }
+  if (f.tls_cert.empty() != f.tls_key.empty())
+    return f.tls_cert.empty() ? "--tls-key needs --tls-cert" : "--tls-cert needs --tls-key";
   return std::nullopt;
 }
 

@@ -3,8 +3,14 @@
 #include <dusty/core/deadline.hpp>
 #include <dusty/core/error.hpp>
 #include <dusty/core/log.hpp>
+#include <dusty/net/error.hpp>
+#include <dusty/net/tls/stream.hpp>
 
 #include <sys/socket.h>
+
+#include <span>
+#include <string>
+#include <string_view>
 
 namespace dusty::http::detail {
 
@@ -38,6 +44,14 @@ void shard_server::accept_loop() {
       continue;
     }
     if (connections_.size() >= state_->config.limits.max_connections) {
+      if (tls_) {
+        // A TLS client cannot read a plaintext 503, and a handshake is the very work
+        // a full shard should not take on: close at once (the client sees a reset or
+        // a handshake failure and may retry), as nginx does when it runs out of
+        // worker_connections.
+        conn->close();
+        continue;
+      }
       // Full: answer at once without a fiber. A fresh socket's send buffer is empty, so
       // this short non-blocking send cannot stall the accept loop.
       static constexpr std::string_view full =
@@ -63,7 +77,10 @@ void shard_server::serve(net::connection conn) {
   auto it = std::prev(connections_.end());
   it->worker = spawn([this, it, c = std::move(conn)]() mutable {
     try {
-      h1::serve_connection(*state_, c, it->control, app_);
+      if (tls_)
+        serve_tls(std::move(c), it->control);
+      else
+        h1::serve_connection(*state_, c, it->control, app_);
     } catch (const cancelled_error&) {
       // Shutdown or drain deadline: the connection just ends.
     } catch (const std::exception& e) {
@@ -74,6 +91,40 @@ void shard_server::serve(net::connection conn) {
     connection_ended_.notify_all();
     // Erasing the entry drops the handle to this very fiber, which detaches it.
   });
+}
+
+// The connection's fiber on a TLS port: the handshake, then HTTP/1 over the TLS stream.
+// The connection counts as idle until a request arrives, so a stopping server cancels a
+// handshake in progress at once. Failed and timed-out handshakes are counted by the
+// stream (net::tls::shard_counters) and end the connection without a log line: on an
+// open port they are routine (scanners, health checks), and logging each would let
+// anyone fill the log.
+void shard_server::serve_tls(net::connection conn, connection_control& control) {
+  const auto& cfg = state_->config;
+  net::tls::stream s(tls_->current(), std::move(conn));
+  control.idle = true;
+  auto h = s.handshake(after(cfg.timeouts.tls_handshake));
+  if (!h) {
+    if (h.error() == net::errc::tls_plaintext_http) {
+      // nginx's answer (its error 497), in plaintext on the socket under TLS: the client
+      // speaks HTTP/1 without TLS and can read it. Then the sending side is shut and what
+      // the client still sends is discarded for a moment, so that closing does not reset
+      // the connection before the answer is read.
+      static constexpr std::string_view body = "The plain HTTP request was sent to HTTPS port";
+      static const std::string answer = "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: " +
+                                        std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + std::string(body);
+      auto& t = s.transport();
+      if (t.write(std::as_bytes(std::span(answer.data(), answer.size())), after(cfg.timeouts.write))) {
+        (void)t.shutdown_write();
+        deadline until = after(cfg.timeouts.linger);
+        std::byte scratch[4096];
+        while (t.read_some(scratch, until)) {
+        }
+      }
+    }
+    return;
+  }
+  h1::serve_connection(*state_, s, control, app_);
 }
 
 void shard_server::stop() {

@@ -1,11 +1,13 @@
 #pragma once
 // One shard's part of a server: its listener, the fiber accepting on it, and the fibers
 // of its connections. Lives in a sharded<shard_server>, so each is built, run and
-// stopped on its own shard.
+// stopped on its own shard. With TLS (server_config::tls), each connection's fiber runs
+// the TLS handshake (bounded by timeouts.tls_handshake) before the HTTP/1 loop.
 #include <dusty/core/fiber.hpp>
 #include <dusty/core/wait_queue.hpp>
 #include <dusty/http/h1/server_connection.hpp>
 #include <dusty/net/listener.hpp>
+#include <dusty/net/tls/context.hpp>
 
 #include <list>
 #include <optional>
@@ -14,7 +16,10 @@ namespace dusty::http::detail {
 
 class shard_server {
  public:
-  explicit shard_server(const server_state* state) noexcept : state_(state) {}
+  /// `tls`: the context holder of a TLS port (shared by every shard, outliving them), or
+  /// null for plain HTTP.
+  explicit shard_server(const server_state* state, net::tls::context_holder* tls = nullptr) noexcept
+      : state_(state), tls_(tls) {}
   ~shard_server();
 
   /// Binds and listens on `address` (SO_REUSEPORT). Throws std::system_error with a
@@ -36,8 +41,10 @@ class shard_server {
   };
   void accept_loop();
   void serve(net::connection conn);
+  void serve_tls(net::connection conn, connection_control& control);
 
   const server_state* state_;
+  net::tls::context_holder* tls_;
   void* app_ = nullptr;
   std::optional<net::listener> listener_;
   fiber acceptor_;
