@@ -28,6 +28,12 @@ namespace dusty::http {
 
 class response;
 struct set_cookie;  // <dusty/http/codec/cookie.hpp>
+struct server_config;
+}  // namespace dusty::http
+namespace dusty::net {
+class buffered_stream;
+}  // namespace dusty::net
+namespace dusty::http {
 
 /// Thrown by sending calls when the client is gone (reset, closed, or a write timed out).
 class client_gone : public std::runtime_error {
@@ -47,6 +53,18 @@ class response_sink {
   virtual void send_piece(std::string_view data) = 0;
   /// Pushes buffered bytes to the client now.
   virtual void flush() = 0;
+  /// Hands the connection to another protocol (a WebSocket upgrade): sends `res`'s status
+  /// line and headers with no body framing, flushes, and returns the connection's stream
+  /// and config; the connection then writes nothing more of its own. Default (no
+  /// connection to give: http::testing, HTTP/2): a null stream.
+  struct taken_connection {
+    net::buffered_stream* io = nullptr;
+    const server_config* config = nullptr;
+  };
+  virtual taken_connection take_over(const response& res) {
+    (void)res;
+    return {};
+  }
 };
 }  // namespace detail
 
@@ -130,7 +148,7 @@ class body_writer {
 class response {
  public:
   response(dusty::arena& arena, detail::response_sink& sink, std::size_t writer_limit) noexcept
-      : arena_(&arena), sink_(&sink), headers_(&arena), writer_limit_(writer_limit) {}
+      : arena_(&arena), sink_(&sink), origin_sink_(&sink), headers_(&arena), writer_limit_(writer_limit) {}
   response(const response&) = delete;
   response& operator=(const response&) = delete;
 
@@ -198,6 +216,17 @@ class response {
 
   dusty::arena& arena() noexcept { return *arena_; }
 
+  /// For a protocol that takes the connection over (WebSocket, after 101): sends the head
+  /// now, through the connection's own sink (never an interposed one), and returns the
+  /// connection's stream; the server sends nothing more on it and ends it when the handler
+  /// returns. A null stream when there is no connection to take (http::testing); nothing
+  /// is sent then. Suspends; throws client_gone.
+  detail::response_sink::taken_connection take_over_connection() {
+    auto taken = origin_sink_->take_over(*this);
+    if (taken.io) head_sent_ = true;
+    return taken;
+  }
+
   /// For middleware that transforms streamed bodies (http::compress): from now on the
   /// head and the pieces of a streamed response (chunk, writer past its buffer, event
   /// streams) go to `sink`, which forwards them to the sink returned. Call it before the
@@ -219,6 +248,7 @@ class response {
 
   dusty::arena* arena_;
   detail::response_sink* sink_;
+  detail::response_sink* origin_sink_;
   std::pmr::vector<header_field> headers_;
   std::size_t writer_limit_;
   std::optional<body_writer> writer_;

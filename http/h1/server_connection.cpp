@@ -183,6 +183,20 @@ class connection_sink final : public detail::response_sink {
     if (head_->method != method::head && status_allows_body(res.status)) put(body);
   }
 
+  taken_connection take_over(const response& res) override {
+    out_.clear();
+    start_line(res.status);
+    for (const auto& f : res.headers()) append_field(out_, f.name, f.value);
+    out_ += "\r\n";
+    put(out_);
+    flush();
+    release();
+    taken_over_ = true;
+    return {&io_, &state_.config};
+  }
+  /// True once a handler took the connection over (take_over): it is no longer HTTP/1.
+  bool taken_over() const noexcept { return taken_over_; }
+
   /// Frees the buffer the response heads are built in (the connection is going idle).
   void release() noexcept { std::string().swap(out_); }
 
@@ -235,6 +249,7 @@ class connection_sink final : public detail::response_sink {
   bool closing_ = false;
   bool chunked_ = false;
   bool streamed_ = false;
+  bool taken_over_ = false;
 };
 
 // Why reading a request head stopped: a status to answer with before closing, or 0 to
@@ -351,7 +366,8 @@ void serve_connection(const server_state& state, net::stream& conn, connection_c
     response res(arena, sink, cfg.writer_buffer);
     sink.begin(head, !head.keep_alive || control.draining);
 
-    if (detail::run_exchange(state.routes, cfg, req, res).end != detail::exchange_end::answered) return;
+    auto ended = detail::run_exchange(state.routes, cfg, req, res).end;
+    if (sink.taken_over() || ended != detail::exchange_end::answered) return;
 
     try {
       // A stop that began during the handler also ends the connection: say so.

@@ -1,0 +1,264 @@
+#include <dusty/http/ws/session.hpp>
+
+#include <dusty/core/error.hpp>
+#include <dusty/core/log.hpp>
+#include <dusty/http/response.hpp>
+#include <dusty/net/buffered_stream.hpp>
+
+#include <algorithm>
+#include <array>
+
+namespace dusty::http::ws {
+
+using clock = std::chrono::steady_clock;
+
+session::session(net::buffered_stream& io, const server_config::websocket_config& config,
+                 std::chrono::milliseconds write_timeout, std::string protocol)
+    : io_(io),
+      config_(config),
+      write_timeout_(write_timeout),
+      protocol_(std::move(protocol)),
+      reader_({.max_frame_size = config.max_frame_size, .max_message_size = config.max_message_size}),
+      last_rx_(clock::now()) {}
+
+std::optional<message> session::receive() {
+  if (state_ == state::closed || receiving_) return std::nullopt;
+  receiving_ = true;
+  struct reset {
+    bool& flag;
+    ~reset() { flag = false; }
+  } guard{receiving_};
+  for (;;) {
+    if (state_ == state::closed) return std::nullopt;
+    std::size_t used = 0;
+    event ev = reader_.next(io_.data(), used);
+    if (used) {
+      last_rx_ = clock::now();
+      ping_outstanding_ = false;
+    }
+    // A control frame's payload lives in the reader, not in the input: consuming is safe.
+    io_.consume(used);
+    switch (ev.kind) {
+      case event_kind::message:
+        if (state_ != state::open) continue;  // after our close frame, messages are dropped
+        return message{ev.type == opcode::text ? message_type::text : message_type::binary, reader_.take_message()};
+      case event_kind::ping:
+        if (state_ == state::open) (void)write_frame(opcode::pong, ev.payload);
+        continue;
+      case event_kind::pong:
+        continue;
+      case event_kind::close:
+        if (state_ == state::open) {
+          // Echo the peer's code (section 5.5.1), then the server ends the TCP connection.
+          closed_with_ = {ev.code, std::string(ev.payload)};
+          state_ = state::closing;
+          (void)write_frame(opcode::close, close_payload(ev.code, {}));
+        }
+        state_ = state::closed;
+        return std::nullopt;
+      case event_kind::error:
+        if (state_ == state::open) {
+          fail(ev.code, ev.payload);
+        } else {
+          state_ = state::closed;  // already closing: the peer's last bytes do not matter
+        }
+        return std::nullopt;
+      case event_kind::need_more:
+        break;
+    }
+    auto r = io_.fill(next_deadline());
+    if (r) continue;
+    if (r.error() == dusty::errc::timed_out) {
+      on_timer();
+      continue;
+    }
+    if (state_ == state::open) closed_with_ = {close_code::abnormal, "connection ended without a close frame"};
+    state_ = state::closed;
+    return std::nullopt;
+  }
+}
+
+clock::time_point session::next_deadline() const noexcept {
+  if (state_ == state::closing) return close_deadline_;
+  auto d = clock::time_point::max();
+  if (config_.idle_timeout.count() > 0) d = last_rx_ + config_.idle_timeout;
+  if (config_.ping_interval.count() > 0)
+    d = std::min(d, (ping_outstanding_ ? ping_sent_ : last_rx_) + config_.ping_interval);
+  return d;
+}
+
+void session::on_timer() {
+  auto now = clock::now();
+  if (state_ == state::closing) {
+    if (now >= close_deadline_) state_ = state::closed;  // the peer never answered our close
+    return;
+  }
+  if (config_.ping_interval.count() > 0) {
+    if (ping_outstanding_ && now >= ping_sent_ + config_.ping_interval) {
+      drop(close_code::abnormal, "peer did not answer a keep-alive ping");
+      return;
+    }
+    if (!ping_outstanding_ && now >= last_rx_ + config_.ping_interval) {
+      ping_outstanding_ = true;
+      ping_sent_ = now;
+      (void)write_frame(opcode::ping, {});
+    }
+  }
+  if (config_.idle_timeout.count() > 0 && now >= last_rx_ + config_.idle_timeout && state_ == state::open)
+    start_close(close_code::going_away, "idle timeout");
+}
+
+bool session::send_data(opcode op, std::string_view payload) {
+  if (state_ != state::open) return false;
+  return write_frame(op, payload);
+}
+
+bool session::ping(std::string_view payload) {
+  if (state_ != state::open) return false;
+  return write_frame(opcode::ping, payload.substr(0, std::min<std::size_t>(payload.size(), 125)));
+}
+
+bool session::write_frame(opcode op, std::string_view payload) {
+  if (state_ == state::closed) return false;
+  std::array<std::byte, max_header_size> head;
+  std::size_t n = write_header(head, op, true, payload.size());
+  if (writing_) {
+    // Another fiber is writing: queue behind it, within the limit.
+    if (pending_.size() + n + payload.size() > config_.max_queued_bytes) {
+      if (op != opcode::close && state_ == state::open) {
+        // The close frame goes out after the frame in flight; frames queued are dropped.
+        pending_.clear();
+        dropped_gen_ = queued_gen_;
+        closed_with_ = {close_code::policy_violation, "outgoing queue full"};
+        state_ = state::closing;
+        close_deadline_ = clock::now() + config_.close_timeout;
+        append_frame(pending_, opcode::close, close_payload(close_code::policy_violation, "outgoing queue full"));
+        written_.notify_all();
+      }
+      return false;
+    }
+    pending_.append(reinterpret_cast<const char*>(head.data()), n);
+    pending_.append(payload);
+    auto mine = ++queued_gen_;
+    while (flushed_gen_ < mine && dropped_gen_ < mine && state_ != state::closed) written_.wait();
+    return dropped_gen_ < mine && flushed_gen_ >= mine;
+  }
+  writing_ = true;
+  bool ok = false;
+  try {
+    std::array<iovec, 2> iov{iovec{head.data(), n}, iovec{const_cast<char*>(payload.data()), payload.size()}};
+    ok = io_.writev(iov, clock::now() + write_timeout_).has_value();
+    while (ok && !pending_.empty()) {
+      std::string batch;
+      batch.swap(pending_);
+      auto gen = queued_gen_;
+      std::array<iovec, 1> one{iovec{batch.data(), batch.size()}};
+      ok = io_.writev(one, clock::now() + write_timeout_).has_value();
+      if (ok) flushed_gen_ = gen;
+      written_.notify_all();
+    }
+  } catch (...) {
+    writing_ = false;
+    state_ = state::closed;
+    written_.notify_all();
+    throw;
+  }
+  writing_ = false;
+  if (!ok) {
+    // The peer stopped reading for write_timeout, or the connection broke.
+    state_ = state::closed;
+    if (closed_with_.code == close_code::abnormal) closed_with_.reason = "write failed or timed out";
+    pending_.clear();
+    dropped_gen_ = queued_gen_;
+    written_.notify_all();
+  }
+  return ok;
+}
+
+void session::start_close(std::uint16_t code, std::string_view reason) {
+  if (state_ != state::open) return;
+  if (!close_code_valid(code)) code = close_code::normal;
+  closed_with_ = {code, std::string(reason)};
+  state_ = state::closing;
+  close_deadline_ = clock::now() + config_.close_timeout;
+  (void)write_frame(opcode::close, close_payload(code, reason));
+}
+
+void session::close(std::uint16_t code, std::string_view reason) {
+  if (state_ == state::open) start_close(code, reason);
+  if (receiving_ || state_ != state::closing) return;
+  // Wait for the peer's close frame; receive() discards messages while closing.
+  while (receive()) {
+  }
+}
+
+void session::fail(std::uint16_t code, std::string_view reason) {
+  // _Fail the WebSocket Connection_ (section 7.1.7): say why, then end it. The peer may be
+  // mid-frame (an oversized message): read and discard until it closes, so our close frame
+  // is not destroyed by a reset for unread input.
+  start_close(code, reason);
+  state_ = state::closed;
+  linger();
+}
+
+void session::linger() noexcept {
+  try {
+    (void)io_.next_layer().shutdown_write();
+    auto until = clock::now() + config_.close_timeout;
+    for (;;) {
+      io_.consume(io_.data().size());
+      if (!io_.fill(until)) return;
+    }
+  } catch (...) {
+  }
+}
+
+void session::drop(std::uint16_t code, std::string_view reason) noexcept {
+  closed_with_ = {code, std::string(reason)};
+  state_ = state::closed;
+}
+
+namespace detail {
+
+handler upgrade_handler(route_options options, session_handler fn) {
+  return [options = std::move(options), fn = std::move(fn)](request& req, response& res) {
+    auto answer = check_handshake(req, options);
+    if (answer.status != 101) {
+      res.status = answer.status;
+      if (answer.status == 426) {
+        res.header("Upgrade", "websocket");
+        res.header("Sec-WebSocket-Version", "13");
+      }
+      res.content_type("text/plain");
+      res.body = answer.reason;
+      return;
+    }
+    res.status = 101;
+    res.header("Upgrade", "websocket");
+    res.header("Connection", "Upgrade");
+    res.header("Sec-WebSocket-Accept", answer.accept);
+    if (!answer.protocol.empty()) res.header("Sec-WebSocket-Protocol", answer.protocol);
+    auto taken = res.take_over_connection();
+    if (!taken.io) {
+      res.reset();
+      res.status = 501;
+      res.content_type("text/plain");
+      res.body = "WebSocket needs a connection to take over";
+      return;
+    }
+    session ws(*taken.io, taken.config->websocket, taken.config->timeouts.write, std::move(answer.protocol));
+    try {
+      fn(req, ws);
+    } catch (const cancelled_error&) {
+      throw;
+    } catch (const std::exception& e) {
+      log::error("websocket handler for ", req.path(), " failed: ", e.what());
+      ws.close(close_code::internal_error, "internal error");
+      return;
+    }
+    ws.close();
+  };
+}
+
+}  // namespace detail
+}  // namespace dusty::http::ws

@@ -1,0 +1,134 @@
+#pragma once
+// ws::session: one WebSocket connection after the upgrade, driven by the fiber that owns
+// it (the connection's fiber, inside the handler given to srv.websocket()).
+//
+//   srv.websocket("/echo", [](http::request& req, ws::session& ws) {
+//     while (auto msg = ws.receive())     // suspends; std::nullopt once closed
+//       ws.send(*msg);                    // suspends while the socket is full
+//   });
+//
+// receive() answers pings, reassembles fragmented messages, validates text as UTF-8,
+// sends keep-alive pings and ends the session for a dead peer (server_config::websocket).
+// When the handler returns, a still-open session is closed with 1000; when it throws,
+// with 1011. A protocol violation by the peer closes it with the RFC's code (1002, 1007,
+// 1009) and receive() returns std::nullopt.
+//
+// Threading: everything on the session's shard. receive() and close() from the session's
+// fiber; send(), send_text(), send_binary() and ping() may also come from other fibers of
+// the shard (they queue behind the frame being written, up to max_queued_bytes).
+#include <dusty/core/wait_queue.hpp>
+#include <dusty/http/handler.hpp>
+#include <dusty/http/server_config.hpp>
+#include <dusty/http/ws/frame.hpp>
+#include <dusty/http/ws/handshake.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace dusty::net {
+class buffered_stream;
+}
+
+namespace dusty::http::ws {
+
+enum class message_type : std::uint8_t { text, binary };
+
+struct message {
+  message_type type = message_type::text;
+  std::string data;
+
+  bool is_text() const noexcept { return type == message_type::text; }
+  bool is_binary() const noexcept { return type == message_type::binary; }
+};
+
+/// How a session ended.
+struct close_status {
+  /// The code of the close handshake (the peer's when it closed first, ours when we did);
+  /// 1006 (close_code::abnormal) when the connection ended without one.
+  std::uint16_t code = close_code::abnormal;
+  std::string reason;
+};
+
+class session {
+ public:
+  /// A session over `io` (after a 101 was sent on it). `write_timeout` bounds each write
+  /// (server_config::timeouts.write): a peer that stops reading for longer is dropped.
+  session(net::buffered_stream& io, const server_config::websocket_config& config,
+          std::chrono::milliseconds write_timeout, std::string protocol = {});
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+
+  /// The next text or binary message; std::nullopt once the session is closed (by either
+  /// side, a violation, a timeout, or the connection dropping). Suspends.
+  std::optional<message> receive();
+
+  /// Sends a message as one frame. Suspends until the kernel has taken it; false when the
+  /// session is closed or closing (nothing is sent). A send from another fiber while one
+  /// is being written waits in the queue; when the queue would pass max_queued_bytes the
+  /// session is closed with 1008 and this send returns false. A text message must be
+  /// valid UTF-8 (not checked).
+  bool send(const message& m) { return send_data(m.is_text() ? opcode::text : opcode::binary, m.data); }
+  bool send_text(std::string_view text) { return send_data(opcode::text, text); }
+  bool send_binary(std::string_view bytes) { return send_data(opcode::binary, bytes); }
+  /// Sends a ping (at most 125 bytes). Suspends; false when closed.
+  bool ping(std::string_view payload = {});
+
+  /// Starts the close handshake: sends a close frame with `code` (1000-1003, 1007-1014,
+  /// 3000-4999; else 1000 is sent) and `reason` (UTF-8, cut to 123 bytes), then, from the
+  /// session's fiber, waits up to close_timeout for the peer's close frame, discarding
+  /// messages. From another fiber while the session's fiber is in receive(), only sends:
+  /// receive() then finishes the handshake and returns std::nullopt. No-op once closing.
+  void close(std::uint16_t code = close_code::normal, std::string_view reason = {});
+
+  /// True until the close handshake starts (or the connection ends).
+  bool is_open() const noexcept { return state_ == state::open; }
+  /// How the session ended (or is ending); code 1006 while it is still open.
+  const close_status& closed_with() const noexcept { return closed_with_; }
+  /// The subprotocol agreed in the handshake, or empty.
+  std::string_view subprotocol() const noexcept { return protocol_; }
+
+ private:
+  enum class state : std::uint8_t { open, closing, closed };
+
+  bool send_data(opcode op, std::string_view payload);
+  bool write_frame(opcode op, std::string_view payload);
+  void start_close(std::uint16_t code, std::string_view reason);
+  void fail(std::uint16_t code, std::string_view reason);
+  void linger() noexcept;
+  void drop(std::uint16_t code, std::string_view reason) noexcept;
+  std::chrono::steady_clock::time_point next_deadline() const noexcept;
+  void on_timer();
+
+  net::buffered_stream& io_;
+  server_config::websocket_config config_;
+  std::chrono::milliseconds write_timeout_;
+  std::string protocol_;
+  reader reader_;
+  state state_ = state::open;
+  close_status closed_with_;
+  std::chrono::steady_clock::time_point last_rx_;
+  std::chrono::steady_clock::time_point ping_sent_;
+  std::chrono::steady_clock::time_point close_deadline_;
+  bool ping_outstanding_ = false;
+  bool receiving_ = false;
+  // Outgoing: one fiber writes at a time; the others queue their frames here.
+  bool writing_ = false;
+  std::string pending_;
+  std::uint64_t queued_gen_ = 0;
+  std::uint64_t flushed_gen_ = 0;
+  std::uint64_t dropped_gen_ = 0;
+  wait_queue written_;
+};
+
+namespace detail {
+using session_handler = std::function<void(request&, session&)>;
+/// The GET handler behind srv.websocket(): checks the handshake (refusing with
+/// 400/403/426), answers 101, takes the connection over and runs `fn` on a session.
+handler upgrade_handler(route_options options, session_handler fn);
+}  // namespace detail
+
+}  // namespace dusty::http::ws

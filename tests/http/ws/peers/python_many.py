@@ -1,0 +1,33 @@
+#!/usr/bin/python3
+"""Opens N sessions to the dusty echo server at once (Python `websockets`), sends a message
+on each while all are open, checks every echo, then closes all. Usage: python_many.py PORT N.
+Prints "N sessions ok" and the time it took."""
+import asyncio
+import sys
+import time
+
+import websockets
+
+PORT = int(sys.argv[1])
+N = int(sys.argv[2])
+URL = f"ws://127.0.0.1:{PORT}/echo"
+
+
+async def main():
+    start = time.monotonic()
+    conns = []
+    for i in range(0, N, 100):  # connect in waves: the listen backlog is finite
+        conns += await asyncio.gather(*(websockets.connect(URL, open_timeout=30) for _ in range(min(100, N - i))))
+    opened = time.monotonic()
+
+    async def echo(i, ws):
+        await ws.send(f"session {i}")
+        assert await ws.recv() == f"session {i}"
+
+    await asyncio.gather(*(echo(i, ws) for i, ws in enumerate(conns)))
+    await asyncio.gather(*(ws.close() for ws in conns))
+    assert all(ws.close_code == 1000 for ws in conns)
+    print(f"{N} sessions ok: opened in {opened - start:.2f} s, all done in {time.monotonic() - start:.2f} s")
+
+
+asyncio.run(asyncio.wait_for(main(), 80))
