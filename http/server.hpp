@@ -176,15 +176,7 @@ class server : public route_scope<App> {
     shards_.start(state_.get(), tls_.get());
     started_ = true;
     try {
-      // Shard 0 binds first so that port 0 becomes a real port the others then share.
-      address_ = shards_.invoke_on(0, [a = *addr](detail::shard_server& s) { return s.listen(a); });
-      if (cfg.unix_path.empty()) {
-        auto shared_addr = address_;
-        shards_.invoke_on_all([&shared_addr](detail::shard_server& s) {
-          if (this_shard_id() != 0) s.listen(shared_addr);
-        });
-      }
-      shards_.invoke_on_all([this](detail::shard_server& s) { s.start(app_pointer()); });
+      // Before the port accepts: a SIGHUP sent as soon as it does must find the reload.
       if (tls_ && cfg.tls.reload_on_sighup) {
         // The function keeps what it needs alive by itself, so a SIGHUP racing stop()
         // touches nothing the server frees.
@@ -197,6 +189,15 @@ class server : public route_scope<App> {
           }
         });
       }
+      // Shard 0 binds first so that port 0 becomes a real port the others then share.
+      address_ = shards_.invoke_on(0, [a = *addr](detail::shard_server& s) { return s.listen(a); });
+      if (cfg.unix_path.empty()) {
+        auto shared_addr = address_;
+        shards_.invoke_on_all([&shared_addr](detail::shard_server& s) {
+          if (this_shard_id() != 0) s.listen(shared_addr);
+        });
+      }
+      shards_.invoke_on_all([this](detail::shard_server& s) { s.start(app_pointer()); });
     } catch (...) {
       stop();
       throw;
