@@ -11,7 +11,7 @@ packages=(
   # peers the tests and benchmarks talk to
   curl wrk nginx-light h2o nghttp2-client apache2-utils
   python3 python3-requests python3-httpbin gunicorn
-  openssl python3-cryptography
+  openssl python3-cryptography python3-websockets node-ws
   procps iproute2
 )
 

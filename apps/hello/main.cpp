@@ -7,6 +7,7 @@
 //   GET /bytes/1m       1 MiB of 'x' (application/octet-stream; the macro suite's large answer)
 //   POST /upload        reads the body piece by piece and answers its size in bytes
 //                       (text/plain; the macro suite's 64 KiB request, perf/macro/)
+//   GET /ws             WebSocket echo: each text or binary message comes back as sent
 //
 //   dusty-hello --port 8080 --shards 2 --backend io_uring
 //
@@ -56,6 +57,9 @@ void routes(http::server<>& srv) {
     while (auto piece = req.read_body_some()) size += piece->size();
     res.content_type("text/plain");
     res.body = std::to_string(size);
+  });
+  srv.websocket("/ws", [](http::request&, http::ws::session& ws) {
+    while (auto m = ws.receive()) ws.send(*m);
   });
 }
 
