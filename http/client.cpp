@@ -11,6 +11,8 @@
 #include <dusty/http/codec/percent.hpp>
 #include <dusty/http/fields.hpp>
 #include <dusty/net/connect.hpp>
+#include <dusty/net/tls/context.hpp>
+#include <dusty/net/tls/stream.hpp>
 
 #include <dusty/core/deadline.hpp>
 #include <dusty/core/error.hpp>
@@ -50,6 +52,7 @@ struct settings {
   std::uint64_t max_response_size;
   bool decompress;
   cookie_jar* jar;
+  const client_tls_config* tls;
 };
 
 // The request as it is sent now; redirects change it.
@@ -150,19 +153,59 @@ bool fits(std::chrono::milliseconds delay, const fetch_context& ctx) {
 bool is_connection_error(std::error_code ec) {
   return ec == dusty::errc::eof || ec == std::errc::connection_refused || ec == std::errc::connection_reset ||
          ec == std::errc::broken_pipe || ec == std::errc::connection_aborted || ec == std::errc::network_unreachable ||
-         ec == std::errc::host_unreachable || ec == std::errc::not_connected;
+         ec == std::errc::host_unreachable || ec == std::errc::not_connected || ec == net::errc::tls_truncated;
+}
+
+// The client_error for a failed TLS handshake with `peer`, naming its cause.
+client_error handshake_error(std::error_code ec, std::string_view detail, const std::string& peer,
+                             const settings& s) {
+  if (ec == dusty::errc::timed_out) {
+    return client_error(ec, "timeout after " + format_duration(s.connect_timeout) + " in the TLS handshake with " + peer);
+  }
+  if (ec == net::errc::tls_certificate_invalid) {
+    // tls::stream says "certificate verify failed: <reason>"; name the peer as well.
+    constexpr std::string_view prefix = "certificate verify failed: ";
+    if (detail.starts_with(prefix)) detail.remove_prefix(prefix.size());
+    return client_error(ec, "certificate verify failed for " + peer + ": " +
+                                std::string(detail.empty() ? std::string_view("unknown reason") : detail));
+  }
+  if (ec == net::errc::tls_host_name_mismatch) {
+    return client_error(ec, detail.empty() ? "host name mismatch for " + peer : std::string(detail));
+  }
+  if (ec == dusty::errc::eof) return client_error(ec, "connection closed by " + peer + " during the TLS handshake");
+  return client_error(ec, "TLS handshake with " + peer + " failed: " +
+                              (detail.empty() ? ec.message() : std::string(detail)));
 }
 
 
 void connect_into(detail::client_lease& lease, const url& u, const settings& s, const client_config& config,
-                  const fetch_context& ctx) {
+                  const fetch_context& ctx, const std::shared_ptr<const net::tls::context>* tls,
+                  detail::client_shard& shard) {
   auto timeout_for = [&] {
     bool whole = ctx.request_deadline != no_deadline && std::chrono::steady_clock::now() >= ctx.request_deadline;
     return format_duration(whole ? s.request_timeout : s.connect_timeout);
   };
   auto c = net::connect_to(u.host, u.port, {.deadline = ctx.request_deadline, .attempt_timeout = s.connect_timeout});
+  const client_connection_config cc{.max_head_size = config.max_head_size, .read_timeout = s.read_timeout};
+  if (c && tls == nullptr) {
+    lease.adopt(client_connection(std::move(*c), cc));
+    return;
+  }
   if (c) {
-    lease.adopt(client_connection(std::move(*c), {.max_head_size = config.max_head_size, .read_timeout = s.read_timeout}));
+    // The handshake is part of connecting: connect_timeout bounds it on its own.
+    auto stream = std::make_unique<net::tls::stream>(
+        *tls, std::move(*c),
+        net::tls::client_options{.host = u.host,
+                                 .sessions = s.tls->session_resumption ? &shard.sessions() : nullptr,
+                                 .session_key = lease.pool_key()});
+    auto d = s.connect_timeout.count() > 0 ? std::min(ctx.request_deadline, after(s.connect_timeout)) : ctx.request_deadline;
+    if (auto h = stream->handshake(d); !h) {
+      auto ec = h.error();
+      throw attempt_failure(handshake_error(ec, stream->error_detail(), ctx.peer, s),
+                            ec != net::errc::tls_truncated && is_connection_error(ec));
+    }
+    shard.count_handshake(stream->resumed());
+    lease.adopt(client_connection(std::unique_ptr<net::stream>(std::move(stream)), cc));
     return;
   }
   auto ec = c.error().code;
@@ -237,13 +280,16 @@ std::error_code send_request(client_connection& c, const url& u, request_plan& p
   return {};
 }
 
-attempt_result attempt(detail::client_shard& shard, const url& u, request_plan& plan, const settings& s,
-                       const client_config& config, fetch_context& ctx) {
+attempt_result attempt(client& owner, detail::client_shard& shard, const url& u, request_plan& plan,
+                       const settings& s, const client_config& config, fetch_context& ctx) {
   ctx.peer = net::host_port(u.host, u.port);
-  detail::client_lease lease = shard.checkout(u);
+  const std::shared_ptr<const net::tls::context>* tls = nullptr;
+  std::string_view tls_tag;
+  if (u.scheme == "https") tls = &shard.tls_context(owner, *s.tls, tls_tag);
+  detail::client_lease lease = shard.checkout(u, tls_tag);
   bool fresh_retry = false;
   for (;;) {
-    if (lease.connection() == nullptr) connect_into(lease, u, s, config, ctx);
+    if (lease.connection() == nullptr) connect_into(lease, u, s, config, ctx, tls, shard);
     client_connection& c = *lease.connection();
     const bool reused = lease.reused();
     if (reused) shard.count_reuse();
@@ -267,7 +313,7 @@ attempt_result attempt(detail::client_shard& shard, const url& u, request_plan& 
         continue;
       }
       bool retryable = !c.response_started() && is_connection_error(ec);
-      throw attempt_failure(detail::transfer_error(ec, doing, ctx), retryable);
+      throw attempt_failure(detail::transfer_error(ec, doing, ctx, detail::tls_detail(c)), retryable);
     }
 
     attempt_result a;
@@ -367,6 +413,28 @@ client::pool_stats client::stats() const {
   return s ? s->stats() : pool_stats{};
 }
 
+std::shared_ptr<const net::tls::context> client::tls_context(const client_tls_config& tls) {
+  std::lock_guard guard(tls_lock_);
+  for (auto& [config, ctx] : tls_contexts_) {
+    if (config == tls) return ctx;
+  }
+  std::shared_ptr<const net::tls::context> ctx = tls.context;
+  if (!ctx) {
+    net::tls::client_config c{.ca_file = tls.ca_file,
+                              .cert_file = tls.cert_file,
+                              .key_file = tls.key_file,
+                              .alpn = {"http/1.1"},
+                              .insecure = tls.insecure};
+    try {
+      ctx = net::tls::context::client(c);
+    } catch (const net::tls::config_error& e) {
+      throw client_error(std::make_error_code(std::errc::invalid_argument), e.what());
+    }
+  }
+  tls_contexts_.emplace_back(tls, ctx);
+  return ctx;
+}
+
 void client::close_idle() {
   if (auto& s = shards_[this_shard_id()]) s->close_idle();
 }
@@ -378,10 +446,6 @@ client_response client::fetch(std::string_view text, fetch_options options) {
       throw client_error(parsed.error(), "unsupported URL scheme: " + std::string(text));
     }
     throw client_error(parsed.error(), "invalid URL: " + std::string(text));
-  }
-  if (parsed->scheme != "http") {
-    throw client_error(make_error_code(errc::unsupported_scheme),
-                       "unsupported URL scheme: " + std::string(text) + " (TLS is not built in yet)");
   }
   int bodies = int(options.body.has_value()) + int(options.json.has_value()) + int(bool(options.stream));
   if (bodies > 1) {
@@ -402,6 +466,7 @@ client_response client::fetch(std::string_view text, fetch_options options) {
       .max_response_size = options.max_response_size.value_or(config_.max_response_size),
       .decompress = options.decompress.value_or(config_.decompress),
       .jar = nullptr,
+      .tls = options.tls ? &*options.tls : &config_.tls,
   };
   detail::client_shard& shard = local();
   s.jar = options.cookies != nullptr ? options.cookies : (config_.cookies ? &shard.jar() : nullptr);
@@ -437,7 +502,7 @@ client_response client::fetch(std::string_view text, fetch_options options) {
     for (;;) {
       attempt_result a;
       try {
-        a = attempt(shard, current, plan, s, config_, ctx);
+        a = attempt(*this, shard, current, plan, s, config_, ctx);
       } catch (const attempt_failure& f) {
         if (f.retryable && plan.repeatable() && retries < s.retry.max_retries) {
           auto delay = backoff(s.retry, retries + 1, std::nullopt);
@@ -463,7 +528,7 @@ client_response client::fetch(std::string_view text, fetch_options options) {
                                      parsed->to_string());
             }
             auto next = current.resolve(*location);
-            if (!next || next->scheme != "http") {
+            if (!next) {
               a.abandon();
               auto code = !next && next.error() != errc::unsupported_scheme ? errc::invalid_response
                                                                            : errc::unsupported_scheme;

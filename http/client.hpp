@@ -23,6 +23,18 @@
 // request_timeout for the whole fetch (redirects, retries and reading the body
 // included), read_timeout for any gap while waiting for bytes.
 //
+// HTTPS: https:// URLs go over TLS (net/tls) with the settings of config.tls or
+// fetch_options::tls: the server's certificate is verified against the system trust store
+// (or ca_file) and the URL's host, SNI and ALPN "http/1.1" are sent, and each pool keeps
+// the sessions its server issues so that its next connection resumes instead of doing a
+// full handshake. The handshake is part of connecting (connect_timeout bounds it). TLS
+// failures name their cause: "certificate verify failed for 127.0.0.1:8443: self-signed
+// certificate" (net::errc::tls_certificate_invalid), "host name mismatch: certificate is
+// for a.test, not b.test" (tls_host_name_mismatch), "TLS handshake with 127.0.0.1:8443
+// failed: ..." (tls_handshake_failed). A server that closes without close_notify before a
+// body with a length (or a chunked one) has ended is an error (tls_truncated), never a
+// short body.
+//
 // Errors are thrown as client_error, a std::system_error whose what() says what happened
 // ("connect refused: 127.0.0.1:9", "timeout after 2s reading headers from
 // 127.0.0.1:8080", "response larger than 8 MiB") and whose code() is comparable:
@@ -49,6 +61,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -108,6 +121,10 @@ struct fetch_options {
   std::optional<bool> decompress;
   /// The jar to read and update; nullptr uses the client's own (when config.cookies).
   cookie_jar* cookies = nullptr;
+  /// TLS settings for this request (https:// and redirects to it) instead of config.tls.
+  /// Each distinct setting gets its own context, built once per client, and its own
+  /// pools: a connection made with one setting never serves a request with another.
+  std::optional<client_tls_config> tls;
 };
 
 /// A response: status and header fields at once, the body on demand. Holds its
@@ -182,6 +199,8 @@ class client {
     std::size_t waiting = 0;    ///< Fibers waiting for a connection now.
     std::uint64_t created = 0;  ///< Connections opened so far.
     std::uint64_t reused = 0;   ///< Requests sent on a pooled connection so far.
+    std::uint64_t tls_handshakes = 0;  ///< TLS handshakes completed so far (https).
+    std::uint64_t tls_resumed = 0;     ///< Of those, the ones that resumed a session.
   };
   pool_stats stats() const;
   /// Closes the calling shard's idle connections.
@@ -189,10 +208,19 @@ class client {
 
   const client_config& config() const noexcept { return config_; }
 
+  /// The TLS context for `tls`, built on first use and then shared by every shard.
+  /// Throws client_error (std::errc::invalid_argument) when a file cannot be used, with
+  /// tls::config_error's message ("TLS CA file '/x.pem': No such file or directory").
+  /// Blocks the calling thread while it reads the files (first use only). Internal, but
+  /// public for the pools.
+  std::shared_ptr<const net::tls::context> tls_context(const client_tls_config& tls);
+
  private:
   detail::client_shard& local();
 
   client_config config_;
+  std::mutex tls_lock_;  // guards tls_contexts_ (shared by the shards)
+  std::vector<std::pair<client_tls_config, std::shared_ptr<const net::tls::context>>> tls_contexts_;
   std::vector<std::unique_ptr<detail::client_shard>> shards_;  // indexed by shard id
 };
 

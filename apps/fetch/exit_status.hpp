@@ -21,10 +21,14 @@ enum exit_status : int {
   exit_write_error = 23,         ///< Writing the body to stdout or the -o file failed.
   exit_read_error = 26,          ///< Reading a @FILE request body failed.
   exit_timeout = 28,             ///< --timeout, --connect-timeout or the read timeout passed.
+  exit_tls_handshake = 35,       ///< The TLS handshake failed (protocol, alert, no common cipher).
   exit_too_many_redirects = 47,  ///< More redirects than --max-redirs.
   exit_receive_error = 56,       ///< The connection broke while sending or receiving.
+  exit_tls_client_cert = 58,     ///< --cert/--key cannot be used (curl: CURLE_SSL_CERTPROBLEM).
+  exit_tls_peer_cert = 60,       ///< The server's certificate did not verify or is for another host.
   exit_bad_encoding = 61,        ///< A gzip/deflate body that does not decode.
   exit_too_large = 63,           ///< The body is larger than --max-filesize.
+  exit_tls_ca_file = 77,         ///< The CA file cannot be used (curl: CURLE_SSL_CACERT_BADFILE).
   exit_interrupted = 130,        ///< SIGINT or SIGTERM.
 };
 
@@ -37,6 +41,9 @@ inline exit_status exit_status_for(const std::error_code& ec) noexcept {
   if (ec == std::errc::connection_refused || ec == std::errc::host_unreachable || ec == std::errc::network_unreachable ||
       ec == std::errc::address_not_available)
     return exit_connect;
+  if (ec == net::errc::tls_certificate_invalid || ec == net::errc::tls_host_name_mismatch) return exit_tls_peer_cert;
+  if (ec == net::errc::tls_handshake_failed) return exit_tls_handshake;
+  if (ec == net::errc::tls_truncated || ec == net::errc::tls_protocol_error) return exit_receive_error;
   if (ec == http_errc::invalid_url) return exit_bad_url;
   if (ec == http_errc::unsupported_scheme) return exit_failed;
   if (ec == http_errc::invalid_response) return exit_bad_response;

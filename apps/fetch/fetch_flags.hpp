@@ -56,6 +56,10 @@ struct fetch_flags {
   std::optional<std::chrono::milliseconds> connect_timeout;  ///< --connect-timeout
   unsigned retry = 0;                                        ///< --retry
   std::optional<std::uint64_t> max_filesize;                 ///< --max-filesize: most body bytes.
+  std::optional<std::string> cacert;  ///< --cacert: PEM CAs to trust instead of the system's.
+  std::optional<std::string> cert;    ///< --cert: client certificate chain (PEM), with --key.
+  std::optional<std::string> key;     ///< --key: private key of --cert (PEM).
+  bool insecure = false;              ///< -k/--insecure: skip certificate verification. INSECURE.
   bool help = false;                                         ///< -h/--help
 };
 
@@ -86,6 +90,10 @@ inline std::string fetch_usage() {
          "      --max-filesize N    fail when the body is larger than N bytes\n"
          "  -f, --fail              exit 22 on a 4xx/5xx status, without the body\n"
          "  -s, --silent            no progress meter (errors are still shown; -S is accepted)\n"
+         "      --cacert FILE       trust the CAs in FILE (PEM) instead of the system's\n"
+         "      --cert FILE         present the client certificate in FILE (PEM; needs --key)\n"
+         "      --key FILE          the private key of --cert (PEM)\n"
+         "  -k, --insecure          do not verify the server's certificate or name (INSECURE)\n"
          "  -h, --help              this text\n"
          "\n"
          "Exit status (curl's numbers):\n"
@@ -100,10 +108,15 @@ inline std::string fetch_usage() {
          "  23 writing the output failed\n"
          "  26 reading a @FILE body failed\n"
          "  28 timeout\n"
+         "  35 TLS handshake failed\n"
          "  47 too many redirects\n"
-         "  56 the connection broke while sending or receiving\n"
+         "  56 the connection broke while sending or receiving (TLS: also an alert\n"
+         "     from the server, or a close without close_notify in the middle of a body)\n"
+         "  58 the client certificate or key (--cert/--key) cannot be used\n"
+         "  60 the server's certificate did not verify, or is for another host\n"
          "  61 a compressed body does not decode\n"
          "  63 the body is larger than --max-filesize\n"
+         "  77 the CA file (--cacert, or the system's) cannot be used\n"
          " 130 interrupted\n";
 }
 
@@ -154,7 +167,7 @@ inline std::optional<std::string> parse_fetch_flags(int argc, const char* const*
       continue;
     }
     std::size_t j = 1;
-    while (j < a.size() && std::string_view("LiIvfsSh").find(a[j]) != std::string_view::npos) args.push_back({'-', a[j++]});
+    while (j < a.size() && std::string_view("LiIvfsShk").find(a[j]) != std::string_view::npos) args.push_back({'-', a[j++]});
     if (j < a.size()) args.push_back("-" + std::string(a.substr(j)));
   }
   argc = static_cast<int>(args.size()) + 1;
@@ -291,6 +304,13 @@ inline std::optional<std::string> parse_fetch_flags(int argc, const char* const*
         f.connect_timeout = detail::parse_seconds(value);
         if (!f.connect_timeout) error = "--connect-timeout: expected seconds above 0 (e.g. 2 or 0.5), got '" + std::string(value) + "'";
       }
+    } else if (flag_is("--cacert") || flag_is("--cert") || flag_is("--key")) {
+      if (!(error = need_value())) {
+        if (value.empty()) error = std::string(name) + ": empty file name";
+        else (name == "--cacert" ? f.cacert : name == "--cert" ? f.cert : f.key) = std::string(value);
+      }
+    } else if (flag_is("-k", "--insecure")) {
+      error = boolean(f.insecure);
     } else if (flag_is("--retry")) {
       if (!(error = need_value()) && !detail::parse_number(value, f.retry))
         error = "--retry: expected a number, got '" + std::string(value) + "'";
@@ -305,6 +325,7 @@ inline std::optional<std::string> parse_fetch_flags(int argc, const char* const*
     if (error) return error;
   }
   if (!have_url) return "no URL given (see --help)";
+  if (f.cert.has_value() != f.key.has_value()) return "--cert and --key go together: give both";
   if (f.head && f.body) return "-I sends HEAD, which has no body: drop -d/--data-binary/--json";
   return std::nullopt;
 }

@@ -12,6 +12,7 @@
 #include <dusty/core/runtime.hpp>
 #include <dusty/http/client.hpp>
 #include <dusty/http/codec/url.hpp>
+#include <dusty/net/tls/context.hpp>
 
 #include <server_flags.hpp>
 
@@ -169,11 +170,33 @@ std::optional<std::uint64_t> expected_size(const http::client_response& r, bool 
   return n;
 }
 
+/// The TLS context for --cacert/--cert/--key/-k, built before the fetch so that a file
+/// that cannot be used gets curl's status (58 for --cert/--key, 77 for the CA file).
+std::optional<int> build_tls(const fetch::fetch_flags& f, http::client_tls_config& tls) {
+  dusty::net::tls::client_config c;
+  c.ca_file = f.cacert.value_or("");
+  c.cert_file = f.cert.value_or("");
+  c.key_file = f.key.value_or("");
+  c.insecure = f.insecure;
+  c.alpn = {"http/1.1"};
+  try {
+    tls.context = dusty::net::tls::context::client(c);
+    return std::nullopt;
+  } catch (const dusty::net::tls::config_error& e) {
+    say(e.what());
+    bool client_side = !e.file().empty() && (e.file() == c.cert_file || e.file() == c.key_file);
+    return client_side ? fetch::exit_tls_client_cert : fetch::exit_tls_ca_file;
+  }
+}
+
 /// Runs in the runtime's main fiber: one fetch, its body streamed to `out_fd` or the
 /// -o file.
 int run_fetch(const fetch::fetch_flags& f, std::optional<std::string> body) {
   http::client_config config;
   config.user_agent.clear();  // sent from fetch_options, so that -A replaces it
+  if (f.url.starts_with("https://") || f.cacert || f.cert || f.insecure) {
+    if (auto status = build_tls(f, config.tls)) return *status;
+  }
   http::client client(config);
   auto options = options_for(f, std::move(body));
   if (f.verbose) {

@@ -18,6 +18,7 @@
 
 #include <dusty/core/runtime.hpp>
 #include <dusty/http/codec/url.hpp>
+#include <dusty/net/tls/context.hpp>
 #include <dusty/net/connection.hpp>
 #include <dusty/net/resolver.hpp>
 
@@ -50,7 +51,8 @@ int main(int argc, char** argv) {
   }
   auto u = http::url::parse(o.url);
   if (!u) return usage_error("invalid URL '" + o.url + "': " + u.error().message());
-  if (u->scheme != "http") return usage_error("only http:// URLs are supported (TLS is not there yet): '" + o.url + "'");
+  if (u->scheme == "http" && (o.cacert || o.insecure))
+    return usage_error("--cacert and --insecure are for https:// URLs: '" + o.url + "'");
   std::string body;
   if (o.body_file) {
     std::ifstream in(*o.body_file, std::ios::binary);
@@ -66,6 +68,19 @@ int main(int argc, char** argv) {
   plan.pipeline = o.pipeline;
   plan.rate = o.rate;
   plan.timeout = o.timeout;
+  if (u->scheme == "https") {
+    dusty::net::tls::client_config tls;
+    tls.ca_file = o.cacert.value_or("");
+    tls.insecure = o.insecure;
+    tls.alpn = {"http/1.1"};
+    try {
+      plan.tls = dusty::net::tls::context::client(tls);  // once, before the shards start
+    } catch (const dusty::net::tls::config_error& e) {
+      return usage_error(e.what());
+    }
+    plan.tls_host = u->host;
+    plan.tls_resume = o.resume;
+  }
 
   dusty::runtime_config config;
   config.shards = o.shards;

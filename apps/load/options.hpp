@@ -38,7 +38,14 @@ struct load_options {
   bool json = false;
   /// Reactor backend (--backend). Default: automatic (DUSTY_BACKEND overrides).
   backend_kind backend = backend_kind::automatic;
-  /// The URL to load (http:// only).
+  /// PEM file of CAs to trust for https:// instead of the system's (--cacert).
+  std::optional<std::string> cacert;
+  /// Skip certificate and host name verification (-k/--insecure). INSECURE. Default: false.
+  bool insecure = false;
+  /// Resume TLS sessions when a connection is replaced (--no-resume turns it off, so
+  /// that every new connection makes a full handshake). Default: true.
+  bool resume = true;
+  /// The URL to load (http:// or https://).
   std::string url;
   /// --help was given: print usage() and exit 0.
   bool help = false;

@@ -3,9 +3,11 @@
 // shard 0 from the options, then copied to every shard (share-nothing: each shard reads
 // its own copy, never shard 0's).
 #include <dusty/net/address.hpp>
+#include <dusty/net/tls/context.hpp>
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -14,6 +16,12 @@ namespace dusty::load {
 struct load_plan {
   /// Where to connect (resolved on shard 0 before the run).
   net::socket_address address;
+  /// https: the client context (built once on shard 0, shared read-only by every shard)
+  /// and the host name for SNI and certificate checks. Null: plain HTTP.
+  std::shared_ptr<const net::tls::context> tls;
+  std::string tls_host;
+  /// https: resume the shard's last session on a new connection.
+  bool tls_resume = true;
   /// One complete request, sent as it is, again and again.
   std::string request;
   /// The request is a HEAD: its responses have no body.

@@ -94,6 +94,10 @@ std::string text_report(const run_summary& s) {
   r += "  " + std::to_string(st.responses) + " responses in " + fixed(seconds(s.elapsed), 2) + "s, " +
        format_bytes(static_cast<double>(st.bytes_read)) + " read, " + format_bytes(static_cast<double>(st.bytes_written)) +
        " written, " + std::to_string(st.connects) + (st.connects == 1 ? " connection" : " connections") + " opened\n";
+  if (s.url.starts_with("https://")) {
+    r += "  TLS     " + std::to_string(st.tls_handshakes) + (st.tls_handshakes == 1 ? " handshake" : " handshakes") + " (" +
+         fixed(per_second(st.tls_handshakes, s.elapsed), 2) + "/s), " + std::to_string(st.tls_resumed) + " resumed\n";
+  }
   r += "Requests/sec: " + fixed(per_second(st.responses, s.elapsed), 2) + "\n";
   r += "Transfer/sec: " + format_bytes(per_second(st.bytes_read, s.elapsed)) + "\n";
   return r;
@@ -130,6 +134,9 @@ nlohmann::json json_report(const run_summary& s) {
       {"bytes_read_per_sec", per_second(st.bytes_read, s.elapsed)},
       {"bytes_written", st.bytes_written},
       {"connects", st.connects},
+      {"tls_handshakes", st.tls_handshakes},
+      {"tls_handshakes_per_sec", per_second(st.tls_handshakes, s.elapsed)},
+      {"tls_resumed", st.tls_resumed},
       {"errors", errors},
       {"errors_total", st.total_errors()},
       {"status_5xx", st.server_errors()},

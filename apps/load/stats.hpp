@@ -56,6 +56,10 @@ struct shard_stats {
   std::uint64_t bytes_written = 0;
   /// Connections made (the first ones and every reconnection).
   std::uint64_t connects = 0;
+  /// https: TLS handshakes completed, and of those the ones that resumed a session. A
+  /// failed handshake counts as a connect error.
+  std::uint64_t tls_handshakes = 0;
+  std::uint64_t tls_resumed = 0;
   std::array<std::uint64_t, error_kinds> errors{};
   /// Responses by status code; slot 0 holds codes outside 100..999.
   std::array<std::uint64_t, 1000> status{};
@@ -86,6 +90,8 @@ struct shard_stats {
     bytes_read += o.bytes_read;
     bytes_written += o.bytes_written;
     connects += o.connects;
+    tls_handshakes += o.tls_handshakes;
+    tls_resumed += o.tls_resumed;
     for (std::size_t i = 0; i < errors.size(); ++i) errors[i] += o.errors[i];
     for (std::size_t i = 0; i < status.size(); ++i) status[i] += o.status[i];
     latency.merge(o.latency);

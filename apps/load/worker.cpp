@@ -7,6 +7,7 @@
 #include <dusty/core/runtime.hpp>
 #include <dusty/http/h1/client_connection.hpp>
 #include <dusty/net/connection.hpp>
+#include <dusty/net/tls/stream.hpp>
 
 #include <sys/socket.h>
 
@@ -226,13 +227,34 @@ void shard_load::run_connection(unsigned global_index, slot& s) {
       backoff = std::min(backoff * 2, std::chrono::milliseconds(100));
       continue;
     }
+    if (plan_.address.is_ip()) (void)c->set_nodelay(true);
+    std::unique_ptr<net::stream> transport;
+    if (plan_.tls) {
+      // The handshake is part of connecting: a failure counts as a connect error.
+      auto t = std::make_unique<net::tls::stream>(
+          plan_.tls, std::move(*c),
+          net::tls::client_options{.host = plan_.tls_host, .sessions = plan_.tls_resume ? &sessions_ : nullptr,
+                                   .session_key = plan_.tls_host});
+      if (auto h = t->handshake(std::min(clock_type::now() + plan_.timeout, plan_.end)); !h) {
+        if (clock_type::now() >= plan_.end) return;
+        stats_.count(error_kind::connect);
+        sleep_for(backoff);
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(100));
+        continue;
+      }
+      ++stats_.tls_handshakes;
+      if (t->resumed()) ++stats_.tls_resumed;
+      s.fd = t->transport().fd();
+      transport = std::move(t);
+    } else {
+      s.fd = c->fd();
+      transport = std::make_unique<net::connection>(std::move(*c));
+    }
     backoff = 1ms;
     ++stats_.connects;
-    if (plan_.address.is_ip()) (void)c->set_nodelay(true);
-    s.fd = c->fd();
     s.timed_out = false;
     s.in_flight = 0;
-    auto stream = std::make_unique<counting_stream>(std::move(*c), stats_.bytes_read, stats_.bytes_written);
+    auto stream = std::make_unique<counting_stream>(std::move(transport), stats_.bytes_read, stats_.bytes_written);
     counting_stream& raw = *stream;
     http::client_connection conn(std::move(stream));
     ring.clear();

@@ -15,6 +15,7 @@
 #include "stats.hpp"
 
 #include <dusty/core/fiber.hpp>
+#include <dusty/net/tls/context.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -63,6 +64,7 @@ class shard_load {
   std::vector<unsigned> connections_;  // global indexes of this shard's connections
   std::vector<slot> slots_;            // one per connection, same order
   std::vector<fiber> fibers_;
+  net::tls::session_cache sessions_;  // https: the last session of this shard's server
 };
 
 }  // namespace dusty::load

@@ -1,6 +1,8 @@
 #include <dusty/http/client/errors.hpp>
 
 #include <dusty/core/error.hpp>
+#include <dusty/net/error.hpp>
+#include <dusty/net/tls/stream.hpp>
 
 namespace dusty::http::detail {
 
@@ -22,7 +24,13 @@ std::string format_size(std::uint64_t n) {
   return std::to_string(n) + " bytes";
 }
 
-client_error transfer_error(std::error_code ec, std::string_view doing, const fetch_context& ctx) {
+std::string_view tls_detail(client_connection& c) noexcept {
+  auto* s = dynamic_cast<net::tls::stream*>(&c.stream());
+  return s != nullptr ? std::string_view(s->error_detail()) : std::string_view();
+}
+
+client_error transfer_error(std::error_code ec, std::string_view doing, const fetch_context& ctx,
+                            std::string_view detail) {
   std::string where = std::string(doing) + " " + ctx.peer;
   if (ec == dusty::errc::timed_out) {
     // Which limit passed: the whole request's, or the gap between bytes.
@@ -34,6 +42,9 @@ client_error transfer_error(std::error_code ec, std::string_view doing, const fe
     return client_error(ec, "connection closed by " + ctx.peer + " while " + std::string(doing.substr(0, doing.rfind(' '))));
   }
   if (ec == errc::invalid_response) return client_error(ec, "invalid response " + where);
+  if (!detail.empty() && ec.category() == net::error_category() && ec != net::errc::tls_truncated) {
+    return client_error(ec, where + ": " + std::string(detail));
+  }
   if (ec == errc::response_too_large) return client_error(ec, "response head too large " + where);
   return client_error(ec, where + ": " + ec.message());
 }

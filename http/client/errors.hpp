@@ -2,6 +2,7 @@
 // How http::client turns error codes into client_error messages that say what happened
 // and where ("timeout after 2s reading headers from 127.0.0.1:8080").
 #include <dusty/http/client.hpp>
+#include <dusty/http/h1/client_connection.hpp>
 
 #include <dusty/core/reactor.hpp>
 
@@ -29,7 +30,14 @@ std::string format_size(std::uint64_t n);
 
 /// The client_error for `ec` met while `doing` ("reading headers from", "sending the
 /// request to", "reading the body from"): the peer and, for timeouts, which limit passed.
-client_error transfer_error(std::error_code ec, std::string_view doing, const fetch_context& ctx);
+/// `detail`, when given, is the TLS layer's reason ("tlsv13 alert certificate required")
+/// and replaces the code's generic message.
+client_error transfer_error(std::error_code ec, std::string_view doing, const fetch_context& ctx,
+                            std::string_view detail = {});
+
+/// The reason the TLS stream under `c` gave for its last failure (tls::stream's
+/// error_detail()), or empty when `c` is not over TLS or nothing failed.
+std::string_view tls_detail(client_connection& c) noexcept;
 
 /// "response larger than 8 MiB from 127.0.0.1:8080".
 client_error too_large_error(const fetch_context& ctx);

@@ -45,7 +45,7 @@ std::size_t client_exchange::read_some(std::span<char> buf) {
       fail(too_large_error(ctx_));
     }
     auto n = conn().read_body(buf, ctx_.request_deadline);
-    if (!n) fail(transfer_error(n.error(), reading_body, ctx_));
+    if (!n) fail(transfer_error(n.error(), reading_body, ctx_, tls_detail(conn())));
     if (*n == 0) {
       end();
       return 0;
@@ -58,7 +58,7 @@ std::size_t client_exchange::read_some(std::span<char> buf) {
     pending_.clear();
     pending_offset_ = 0;
     auto piece = conn().read_body_some(ctx_.request_deadline);
-    if (!piece) fail(transfer_error(piece.error(), reading_body, ctx_));
+    if (!piece) fail(transfer_error(piece.error(), reading_body, ctx_, tls_detail(conn())));
     if (piece->empty()) {
       if (auto f = decoder_->finish(); !f) {
         fail(client_error(f.error(), "truncated compressed body from " + ctx_.peer));
@@ -93,7 +93,7 @@ void client_exchange::read_all(std::string& out) {
   }
   for (;;) {
     auto piece = conn().read_body_some(ctx_.request_deadline);
-    if (!piece) fail(transfer_error(piece.error(), reading_body, ctx_));
+    if (!piece) fail(transfer_error(piece.error(), reading_body, ctx_, tls_detail(conn())));
     if (piece->empty()) break;
     if (decoder_) {
       if (auto w = decoder_->write(*piece, out); !w) {

@@ -1,5 +1,7 @@
 #include <dusty/http/client/pool.hpp>
 
+#include <algorithm>
+#include <cstdio>
 #include <utility>
 
 namespace dusty::http::detail {
@@ -45,12 +47,13 @@ client_shard::client_shard(const client_config& config) : config_(config) {}
 
 client_shard::~client_shard() { close_idle(); }
 
-client_lease client_shard::checkout(const url& u) {
+client_lease client_shard::checkout(const url& u, std::string_view tls_tag) {
   key_.clear();
   key_.append(u.scheme).append("://").append(u.host).append(":").append(std::to_string(u.port));
+  if (!tls_tag.empty()) key_.append("#").append(tls_tag);
   auto it = pools_.find(std::string_view(key_));
   if (it == pools_.end()) {
-    it = pools_.emplace(key_, std::make_unique<host_pool>(std::max<std::size_t>(config_.max_connections_per_host, 1)))
+    it = pools_.emplace(key_, std::make_unique<host_pool>(key_, std::max<std::size_t>(config_.max_connections_per_host, 1)))
              .first;
   }
   host_pool& pool = *it->second;
@@ -98,7 +101,27 @@ client::pool_stats client_shard::stats() {
   s.open = open_;
   s.created = created_;
   s.reused = reused_;
+  s.tls_handshakes = tls_handshakes_;
+  s.tls_resumed = tls_resumed_;
   return s;
+}
+
+const std::shared_ptr<const net::tls::context>& client_shard::tls_context(client& owner, const client_tls_config& tls,
+                                                                          std::string_view& id) {
+  for (auto& e : tls_) {
+    if (e.config == tls) {
+      id = e.id;
+      return e.context;
+    }
+  }
+  auto ctx = owner.tls_context(tls);  // locks; builds the context on its first use
+  // The context's address names the setting: the client keeps it alive, and every shard
+  // gets the same one for equal settings.
+  char tag[32];
+  int n = std::snprintf(tag, sizeof tag, "tls%p", static_cast<const void*>(ctx.get()));
+  tls_.push_back({tls, std::move(ctx), std::string(tag, static_cast<std::size_t>(std::max(n, 0)))});
+  id = tls_.back().id;
+  return tls_.back().context;
 }
 
 void client_shard::close_idle() noexcept {

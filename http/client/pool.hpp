@@ -15,6 +15,8 @@
 #include <dusty/http/h1/client_connection.hpp>
 #include <dusty/http/codec/cookie_jar.hpp>
 
+#include <dusty/net/tls/context.hpp>
+
 #include <dusty/core/semaphore.hpp>
 
 #include <chrono>
@@ -29,15 +31,16 @@ namespace dusty::http::detail {
 
 class client_shard;
 
-/// The connections of one (scheme, host, port) on one shard.
+/// The connections of one (scheme, host, port[, TLS setting]) on one shard.
 struct host_pool {
-  explicit host_pool(std::size_t max_connections) : slots(max_connections) {}
+  host_pool(std::string key, std::size_t max_connections) : key(std::move(key)), slots(max_connections) {}
 
   struct idle_connection {
     std::unique_ptr<client_connection> conn;
     std::chrono::steady_clock::time_point since;
   };
 
+  std::string key;                   // "https://host:port#<tls setting>", also the TLS session key
   semaphore slots;                   // one unit per connection in use
   std::deque<idle_connection> idle;  // oldest at the front
 };
@@ -56,6 +59,8 @@ class client_lease {
   client_connection* connection() const noexcept { return conn_.get(); }
   /// The connection came from the idle list.
   bool reused() const noexcept { return reused_; }
+  /// The key of the lease's pool (its TLS sessions are stored under it).
+  const std::string& pool_key() const noexcept { return pool_->key; }
   /// Puts a freshly connected connection in the lease.
   void adopt(client_connection conn);
   /// Closes the connection (keeping the slot), e.g. to try again on a fresh one.
@@ -81,7 +86,8 @@ class client_shard {
 
   /// Waits for a slot in the pool of `u` (FIFO; suspends; cancellable), then hands out
   /// the freshest idle connection, or an empty lease when a connection must be opened.
-  client_lease checkout(const url& u);
+  /// `tls_tag` tells apart pools of the same origin with different TLS settings.
+  client_lease checkout(const url& u, std::string_view tls_tag = {});
 
   /// A connection was opened (by a lease's owner) / closed.
   void opened() noexcept {
@@ -90,6 +96,18 @@ class client_shard {
   }
   void closed() noexcept { --open_; }
   void count_reuse() noexcept { ++reused_; }
+  void count_handshake(bool resumed) noexcept {
+    ++tls_handshakes_;
+    if (resumed) ++tls_resumed_;
+  }
+
+  /// TLS sessions for resumption, keyed by pool key (so per shard and per pool).
+  net::tls::session_cache& sessions() noexcept { return sessions_; }
+  /// This shard's copy of the client's context for `tls` (no lock once cached); `id` is
+  /// set to a short tag naming the setting, for pool keys. Both stay valid as long as the
+  /// shard does.
+  const std::shared_ptr<const net::tls::context>& tls_context(client& owner, const client_tls_config& tls,
+                                                              std::string_view& id);
 
   /// Takes `conn` back into `pool` (idle) if it can be reused and the idle list has room,
   /// else closes it.
@@ -114,6 +132,15 @@ class client_shard {
   std::size_t open_ = 0;
   std::uint64_t created_ = 0;
   std::uint64_t reused_ = 0;
+  std::uint64_t tls_handshakes_ = 0;
+  std::uint64_t tls_resumed_ = 0;
+  net::tls::session_cache sessions_;
+  struct tls_entry {
+    client_tls_config config;
+    std::shared_ptr<const net::tls::context> context;
+    std::string id;
+  };
+  std::deque<tls_entry> tls_;  // few entries: a linear search; a deque keeps references stable
 };
 
 }  // namespace dusty::http::detail

@@ -6,6 +6,7 @@
 
 #include "http/peer_support.hpp"
 #include "http/server_support.hpp"
+#include "net/tls/tls_test_util.hpp"
 
 #include <dusty/core/fiber.hpp>
 #include <dusty/http/server.hpp>
@@ -106,6 +107,26 @@ TEST(FetchFlags, ErrorsSayWhatIsWrong) {
   EXPECT_NE(error({"-I", "-d", "x", "http://a/"}).find("HEAD"), std::string::npos);
 }
 
+TEST(FetchFlags, TlsFlags) {
+  fetch::fetch_flags f;
+  ASSERT_EQ(parse({"-sk", "--cacert", "ca.pem", "--cert=c.pem", "--key", "c.key", "https://x/"}, f), std::nullopt);
+  EXPECT_TRUE(f.silent && f.insecure);
+  EXPECT_EQ(f.cacert, "ca.pem");
+  EXPECT_EQ(f.cert, "c.pem");
+  EXPECT_EQ(f.key, "c.key");
+  fetch::fetch_flags g;
+  ASSERT_EQ(parse({"--insecure", "https://x/"}, g), std::nullopt);
+  EXPECT_TRUE(g.insecure);
+  EXPECT_FALSE(g.cacert);
+  fetch::fetch_flags h;
+  auto e = parse({"--cert", "c.pem", "https://x/"}, h);
+  ASSERT_TRUE(e);
+  EXPECT_NE(e->find("--cert and --key go together"), std::string::npos) << *e;
+  fetch::fetch_flags k;
+  e = parse({"--cacert", "https://x/"}, k);  // the URL is taken as the file: no URL left
+  ASSERT_TRUE(e);
+}
+
 TEST(FetchExitStatus, CurlNumbers) {
   EXPECT_EQ(fetch::exit_status_for(dusty::errc::timed_out), 28);
   EXPECT_EQ(fetch::exit_status_for(net::errc::host_not_found), 6);
@@ -117,6 +138,11 @@ TEST(FetchExitStatus, CurlNumbers) {
   EXPECT_EQ(fetch::exit_status_for(errc::response_too_large), 63);
   EXPECT_EQ(fetch::exit_status_for(errc::invalid_content_encoding), 61);
   EXPECT_EQ(fetch::exit_status_for(dusty::errc::eof), 56);
+  EXPECT_EQ(fetch::exit_status_for(net::errc::tls_handshake_failed), 35);
+  EXPECT_EQ(fetch::exit_status_for(net::errc::tls_certificate_invalid), 60);
+  EXPECT_EQ(fetch::exit_status_for(net::errc::tls_host_name_mismatch), 60);
+  EXPECT_EQ(fetch::exit_status_for(net::errc::tls_truncated), 56);
+  EXPECT_EQ(fetch::exit_status_for(net::errc::tls_protocol_error), 56);
 }
 
 TEST(FetchProgress, Lines) {
@@ -339,6 +365,84 @@ TEST_F(FetchApp, UsageErrorsAndHelp) {
   EXPECT_EQ(help.status, 0);
   EXPECT_NE(help.out.find("usage: dusty-fetch"), std::string::npos);
   EXPECT_NE(help.out.find("  28 timeout"), std::string::npos);
+}
+
+// ---------------------------------------------------------------------------------------
+// HTTPS, against nginx with certificates made at test time
+
+class FetchAppTls : public FetchApp {
+ protected:
+  static void SetUpTestSuite() {
+    if (!peer_test::nginx_peer::available()) return;
+    auto make = [](const std::string& name) {
+      auto p = std::make_unique<peer_test::nginx_peer>();
+      p->add_file("hello.txt", "Hello, TLS!");
+      if (!p->start_tls(net::testing::cert(name), net::testing::cert(name, ".key"), "", "", "")) p.reset();
+      return p;
+    };
+    good_ = make("server");
+    self_ = make("self");
+  }
+  static void TearDownTestSuite() {
+    good_.reset();
+    self_.reset();
+  }
+  void SetUp() override {
+    FetchApp::SetUp();
+    if (HasFatalFailure()) return;
+    if (!peer_test::nginx_peer::available()) GTEST_SKIP() << "nginx is not installed";
+    ASSERT_TRUE(good_ && self_) << "nginx (TLS) did not start";
+  }
+
+  static inline std::unique_ptr<peer_test::nginx_peer> good_, self_;
+};
+
+TEST_F(FetchAppTls, CacertVerifiesTheServer) {
+  auto r = fetch({"--cacert", net::testing::cert("ca"), good_->url("/hello.txt")});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "Hello, TLS!");
+  auto by_name = fetch({"--cacert", net::testing::cert("ca"), good_->url_for("localhost", "/hello.txt")});
+  EXPECT_EQ(by_name.status, 0) << by_name.err;
+}
+
+TEST_F(FetchAppTls, CertificateProblemsExit60) {
+  // The system trust store does not hold the test CA.
+  auto untrusted = fetch({good_->url("/hello.txt")});
+  EXPECT_EQ(untrusted.status, 60) << untrusted.err;
+  EXPECT_NE(untrusted.err.find("dusty-fetch: certificate verify failed for 127.0.0.1:"), std::string::npos)
+      << untrusted.err;
+  auto self = fetch({"--cacert", net::testing::cert("ca"), self_->url("/hello.txt")});
+  EXPECT_EQ(self.status, 60) << self.err;
+  EXPECT_NE(self.err.find(": self-signed certificate"), std::string::npos) << self.err;
+  EXPECT_EQ(self.out, "");
+}
+
+TEST_F(FetchAppTls, InsecureSkipsVerification) {
+  auto r = fetch({"-k", self_->url("/hello.txt")});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "Hello, TLS!");
+  auto l = fetch({"-skL", "--insecure", self_->url_for("localhost", "/hello.txt")});
+  EXPECT_EQ(l.status, 0) << l.err;
+}
+
+TEST_F(FetchAppTls, HandshakeFailureExits35) {
+  // https:// to a plain HTTP port: the answer is no TLS at all.
+  auto r = fetch({"--cacert", net::testing::cert("ca"), "https://127.0.0.1:" + std::to_string(srv_.port()) + "/hello"});
+  EXPECT_EQ(r.status, 35) << r.err;
+  EXPECT_NE(r.err.find("dusty-fetch: TLS handshake with 127.0.0.1:"), std::string::npos) << r.err;
+}
+
+TEST_F(FetchAppTls, FilesThatCannotBeUsed) {
+  auto ca = fetch({"--cacert", dir_.path("missing.pem"), good_->url("/hello.txt")});
+  EXPECT_EQ(ca.status, 77) << ca.err;
+  EXPECT_NE(ca.err.find("missing.pem"), std::string::npos) << ca.err;
+  auto cert = fetch({"--cacert", net::testing::cert("ca"), "--cert", dir_.path("missing.pem"), "--key",
+                     net::testing::cert("client", ".key"), good_->url("/hello.txt")});
+  EXPECT_EQ(cert.status, 58) << cert.err;
+  // A key that is not the certificate's.
+  auto mismatch = fetch({"--cacert", net::testing::cert("ca"), "--cert", net::testing::cert("client"), "--key",
+                         net::testing::cert("server", ".key"), good_->url("/hello.txt")});
+  EXPECT_EQ(mismatch.status, 58) << mismatch.err;
 }
 
 }  // namespace

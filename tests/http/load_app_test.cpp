@@ -2,7 +2,9 @@
 // would, against dusty's own server on loopback.
 #include "apps/load/histogram.hpp"
 
+#include "http/peer_support.hpp"
 #include "http/server_support.hpp"
+#include "net/tls/tls_test_util.hpp"
 
 #include <dusty/core/fiber.hpp>
 #include <dusty/net/listener.hpp>
@@ -195,7 +197,9 @@ TEST_F(load_app, bad_flags_exit_2_with_one_line) {
       {"-c", "4", "-d", "1s", "http://127.0.0.1:1/", "http://127.0.0.1:2/"},
       {"-c", "4", "-d", "1s", "not a url"},
       {"-c", "4", "-d", "1s", "ftp://127.0.0.1/"},
-      {"-c", "4", "-d", "1s", "https://127.0.0.1/"},
+      {"-c", "4", "-d", "1s", "--cacert", "/nonexistent/ca.pem", "https://127.0.0.1:1/"},
+      {"-c", "4", "-d", "1s", "-k", "http://127.0.0.1:1/"},  // TLS flags with a plain URL
+      {"-c", "4", "-d", "1s", "--insecure=yes", "https://127.0.0.1:1/"},
       {"-c", "1", "-t", "2", "-d", "1s", "http://127.0.0.1:1/"},  // fewer connections than shards
       {"-c", "100000", "-t", "100000", "-d", "1s", "http://127.0.0.1:1/"},  // more shards than CPUs
       {"-c", "4", "-d"},                                 // missing value
@@ -364,6 +368,51 @@ TEST_F(load_app, unanswered_requests_time_out_and_the_run_still_ends) {
   EXPECT_LT(st::clock_type::now() - started, 15s);
   EXPECT_EQ(j["requests"], 0);
   EXPECT_GT(j["errors"]["timeout"].get<std::uint64_t>(), 0u) << j.dump();
+}
+
+// ---- https, against nginx ----
+
+TEST_F(load_app, https_against_nginx_with_and_without_new_connections) {
+  if (!dusty::http::peer_test::nginx_peer::available()) GTEST_SKIP() << "nginx is not installed";
+  namespace nt = dusty::net::testing;
+  dusty::http::peer_test::nginx_peer nginx;
+  nginx.add_file("hello.txt", "Hello, TLS!");
+  ASSERT_TRUE(nginx.start_tls(nt::cert("server"), nt::cert("server", ".key"), "", "  keepalive_requests 100000;\n", ""));
+
+  // Keep-alive: one handshake per connection.
+  auto keep = run_json({"-c", "2", "-d", "1s", "--cacert", nt::cert("ca"), nginx.url("/hello.txt")});
+  ASSERT_TRUE(keep.is_object());
+  EXPECT_GT(keep["requests"].get<std::uint64_t>(), 0u);
+  EXPECT_EQ(keep["status"]["200"], keep["requests"]);
+  EXPECT_EQ(keep["errors_total"], 0) << keep.dump();
+  EXPECT_EQ(keep["tls_handshakes"], keep["connects"]);
+  EXPECT_GE(keep["connects"].get<std::uint64_t>(), 2u);
+
+  // A new connection per request: a handshake per request, resumed after the first ones.
+  auto fresh = run_json({"-c", "2", "-d", "1s", "--cacert", nt::cert("ca"), "-H", "Connection: close", nginx.url("/hello.txt")});
+  ASSERT_TRUE(fresh.is_object());
+  auto requests = fresh["requests"].get<std::uint64_t>();
+  EXPECT_GT(requests, 2u);
+  EXPECT_EQ(fresh["errors_total"], 0) << fresh.dump();
+  EXPECT_GE(fresh["tls_handshakes"].get<std::uint64_t>(), requests);
+  EXPECT_GT(fresh["tls_handshakes_per_sec"].get<double>(), 0);
+  EXPECT_GT(fresh["tls_resumed"].get<std::uint64_t>(), 0u) << fresh.dump();
+
+  // --no-resume: every handshake is a full one; the text report names the rate.
+  auto full = run({"-c", "1", "-d", "500ms", "--cacert", nt::cert("ca"), "--no-resume", "-H", "Connection: close",
+                   nginx.url("/hello.txt")});
+  EXPECT_EQ(full.status, 0) << full.err;
+  EXPECT_NE(full.out.find("handshakes ("), std::string::npos) << full.out;
+  EXPECT_NE(full.out.find("/s), 0 resumed"), std::string::npos) << full.out;
+
+  // The system trust store does not know the test CA: every handshake fails (connect
+  // errors), and -k lets them through.
+  auto untrusted = run_json({"-c", "1", "-d", "300ms", nginx.url("/hello.txt")});
+  EXPECT_EQ(untrusted["requests"], 0);
+  EXPECT_GT(untrusted["errors"]["connect"].get<std::uint64_t>(), 0u);
+  auto insecure = run_json({"-c", "1", "-d", "300ms", "-k", nginx.url("/hello.txt")});
+  EXPECT_GT(insecure["requests"].get<std::uint64_t>(), 0u);
+  EXPECT_EQ(insecure["errors_total"], 0) << insecure.dump();
 }
 
 }  // namespace

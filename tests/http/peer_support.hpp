@@ -129,6 +129,23 @@ class nginx_peer {
   /// Starts nginx with `http_settings` in the http block and `locations` in the server
   /// block. Fails the test (and returns false) when it does not come up.
   bool start(const std::string& http_settings, const std::string& locations) {
+    return start_server("", http_settings, locations);
+  }
+
+  /// Starts nginx serving HTTPS on its port (url() then says https://) with the PEM
+  /// certificate chain `cert` and key `key`; `tls_settings` go into the server block too
+  /// (e.g. "ssl_verify_client on; ssl_client_certificate /x/ca.pem;"). TLS 1.2 and 1.3.
+  bool start_tls(const std::string& cert, const std::string& key, const std::string& tls_settings,
+                 const std::string& http_settings, const std::string& locations) {
+    scheme_ = "https";
+    return start_server(" ssl",
+                        http_settings,
+                        "    ssl_certificate " + cert + ";\n    ssl_certificate_key " + key +
+                            ";\n    ssl_protocols TLSv1.2 TLSv1.3;\n" + tls_settings + "\n" + locations);
+  }
+
+ private:
+  bool start_server(const std::string& listen_options, const std::string& http_settings, const std::string& locations) {
     for (int attempt = 0; attempt < 3; ++attempt) {
       port_ = free_port();
       std::string conf =
@@ -149,7 +166,7 @@ class nginx_peer {
           "  default_type application/octet-stream;\n" +
           http_settings +
           "  server {\n"
-          "    listen 127.0.0.1:$PORT;\n"
+          "    listen 127.0.0.1:$PORT" + listen_options + ";\n"
           "    root $DIR/www;\n" +
           locations + "  }\n}\n";
       conf = substitute(conf);
@@ -161,8 +178,16 @@ class nginx_peer {
     return false;
   }
 
+ public:
   std::uint16_t port() const { return port_; }
-  std::string url(std::string_view path) const { return "http://127.0.0.1:" + std::to_string(port_) + std::string(path); }
+  /// "http://127.0.0.1:<port><path>" (https:// after start_tls).
+  std::string url(std::string_view path) const {
+    return scheme_ + "://127.0.0.1:" + std::to_string(port_) + std::string(path);
+  }
+  /// The same with another host name for 127.0.0.1 ("localhost").
+  std::string url_for(std::string_view host, std::string_view path) const {
+    return scheme_ + "://" + std::string(host) + ":" + std::to_string(port_) + std::string(path);
+  }
   std::string path(std::string_view leaf) const { return dir_.path(leaf); }
 
   /// Lines in the log file `leaf` (e.g. an access_log of one location).
@@ -193,6 +218,7 @@ class nginx_peer {
 
   server_test::temp_dir dir_;
   std::uint16_t port_ = 0;
+  std::string scheme_ = "http";
   peer_process process_;
 };
 
