@@ -248,6 +248,14 @@ class server : public route_scope<App> {
     return out;
   }
 
+  /// Open connections of every shard (handshaking, busy or idle). From a fiber; suspends.
+  std::size_t connection_count() {
+    std::size_t n = 0;
+    for (unsigned i = 0; i < shard_count(); ++i)
+      n += shards_.invoke_on(i, [](detail::shard_server& s) { return s.connections(); });
+    return n;
+  }
+
   /// This shard's App.
   app_type& app() { return apps_.local(); }
 

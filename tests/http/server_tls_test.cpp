@@ -103,6 +103,11 @@ class tls_server {
     });
     return sum;
   }
+  std::size_t connections() {
+    std::size_t n = 0;
+    rt_.call([&] { n = srv_->connection_count(); });
+    return n;
+  }
   void reload() {
     rt_.call([this] { srv_->reload_tls(); });
   }
@@ -358,9 +363,10 @@ TEST(server_tls, graceful_stop_cancels_connections_in_the_middle_of_a_handshake)
     clients.push_back(raw_client::tcp(srv.port()));
     clients.back().send(std::string("\x16\x03\x01\x02\x00\x01", 6));
   }
-  // A completed request first, so that the half-sent ClientHellos have surely been accepted.
   auto r = run_program({curl, "-sS", "--cacert", cert("ca"), srv.url()});
   EXPECT_EQ(r.out, "hello over tls");
+  for (int i = 0; i < 500 && srv.connections() < 4; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_GE(srv.connections(), 4u);
   auto started = clock_type::now();
   auto stopped = srv.stop_async();
   finish(stopped, 20s);
@@ -375,7 +381,8 @@ TEST(server_tls, a_full_shard_closes_tls_connections_without_plaintext) {
   {
     auto holder = raw_client::tcp(srv.port());
     holder.send(std::string("\x16\x03\x01", 3));
-    std::this_thread::sleep_for(100ms);  // let the server take it
+    for (int i = 0; i < 500 && srv.connections() == 0; ++i) std::this_thread::sleep_for(10ms);
+    ASSERT_EQ(srv.connections(), 1u);
     auto extra = raw_client::tcp(srv.port());
     extra.send(std::string("\x16\x03\x01", 3));
     std::string got;
