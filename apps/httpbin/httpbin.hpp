@@ -43,6 +43,9 @@ json header_object(http::request& req);
 std::string origin_of(const http::request& req);
 /// The absolute URL of the request, as werkzeug rebuilds it.
 std::string url_of(const http::request& req);
+/// The scheme "url" reports when no X-Forwarded-Proto says otherwise: "https" when the app
+/// serves TLS (--tls-cert). Set once in main(), before the server starts.
+inline std::string_view own_scheme = "http";
 /// "http://host" of the request (for absolute redirects).
 std::string base_url(const http::request& req);
 

@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
     // Uploads to /post and /anything are echoed whole, so they are read whole: 10 MiB.
     config.limits.max_body_size = 10 * 1024 * 1024;
     config.limits.max_query_params = 256;
+    if (config.tls.enabled()) httpbin::own_scheme = "https";
   };
   auto install = [](http::server<>& srv) {
     srv.use(cors);

@@ -235,7 +235,7 @@ std::string origin_of(const http::request& req) {
 }
 
 std::string base_url(const http::request& req) {
-  std::string scheme = "http";
+  std::string scheme(own_scheme);
   if (auto p = req.header("X-Forwarded-Proto")) scheme = *p;
   else if (auto p2 = req.header("X-Forwarded-Protocol")) scheme = *p2;
   else if (req.header("X-Forwarded-Ssl") == "on") scheme = "https";

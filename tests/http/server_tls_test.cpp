@@ -474,6 +474,26 @@ TEST(server_tls, dusty_hello_serves_https_and_reloads_on_sighup) {
   EXPECT_THAT(err, HasSubstr("reload failed, keeping the current certificates"));
 }
 
+TEST(server_tls, dusty_httpbin_serves_https_and_says_so_in_url) {
+  std::string httpbin = (binary_dir() / "apps/httpbin/dusty-httpbin").string();
+  if (!std::filesystem::exists(httpbin)) GTEST_SKIP() << "dusty-httpbin not built";
+  auto port = peer_test::free_port();
+  net::testing::child app(std::vector<std::string>{httpbin, "--port", std::to_string(port), "--address", "127.0.0.1",
+                                                   "--shards", "1", "--tls-cert", cert("server"), "--tls-key",
+                                                   cert("server", ".key")});
+  bool up = false;
+  for (int i = 0; i < 400 && !up; ++i) {
+    up = raw_client::connect_error(port) == 0;
+    if (!up) std::this_thread::sleep_for(25ms);
+  }
+  ASSERT_TRUE(up);
+  auto r = run_program({curl, "-sS", "--cacert", cert("ca"), "https://localhost:" + std::to_string(port) + "/get?a=1"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\"url\":\"https://localhost:" + std::to_string(port) + "/get?a=1\""));
+  app.signal(SIGINT);
+  EXPECT_EQ(app.wait(10s), 0);
+}
+
 TEST(server_tls, dusty_hello_exits_2_with_one_line_for_a_bad_key_or_cert) {
   if (!std::filesystem::exists(hello_path())) GTEST_SKIP() << "dusty-hello not built";
   auto r = run_program({hello_path(), "--port", "0", "--shards", "1", "--tls-cert", cert("server"), "--tls-key", cert("b", ".key")});
