@@ -110,7 +110,10 @@ event reader::next(std::span<const std::byte> in, std::size_t& used) {
       auto op = static_cast<ws::opcode>(h.opcode);
       bool known = h.opcode <= 2 || (h.opcode >= 8 && h.opcode <= 10);
       if (!known) return fail(close_code::protocol_error, "reserved opcode");
-      if (h.rsv) return fail(close_code::protocol_error, "reserved bits set without an extension");
+      bool starts_message = !is_control(op) && op != ws::opcode::continuation;
+      if (h.rsv && !(config_.deflate && h.rsv == 4 && starts_message))
+        return fail(close_code::protocol_error, config_.deflate && h.rsv == 4 ? "RSV1 on a frame that does not begin a message"
+                                                                               : "reserved bits set without an extension");
       if (h.masked != config_.expect_masked)
         return fail(close_code::protocol_error, config_.expect_masked ? "unmasked frame from a client" : "masked frame from a server");
       if (h.length >> 63) return fail(close_code::protocol_error, "frame length with its top bit set");
@@ -129,9 +132,17 @@ event reader::next(std::span<const std::byte> in, std::size_t& used) {
           utf8_.reset();
           message_type_ = op;
           in_message_ = true;
+          compressed_ = h.rsv == 4;
+          compressed_size_ = 0;
+          if (compressed_) inflater_ = std::make_unique<inflater>();
         }
-        if (h.length > config_.max_message_size - message_.size())
+        if (compressed_) {
+          if (h.length > config_.max_message_size - compressed_size_)
+            return fail(close_code::message_too_big, "message too big");
+          compressed_size_ += h.length;
+        } else if (h.length > config_.max_message_size - message_.size()) {
           return fail(close_code::message_too_big, "message too big");
+        }
       }
       in_frame_ = true;
       left_ = h.length;
@@ -142,22 +153,34 @@ event reader::next(std::span<const std::byte> in, std::size_t& used) {
     std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(left_, in.size() - used));
     if (take) {
       const char* src = reinterpret_cast<const char*>(in.data() + used);
-      char* dst;
-      if (is_control(op)) {
-        dst = control_.data() + control_len_;
-        control_len_ += take;
-      } else {
+      if (!is_control(op) && compressed_) {
+        // Unmasked into scratch, then inflated into the message within its limit.
+        scratch_.assign(src, take);
+        if (frame_.masked) apply_mask(std::as_writable_bytes(std::span(scratch_.data(), take)), frame_.mask, mask_pos_);
         auto old = message_.size();
-        message_.resize(old + take);
-        dst = message_.data() + old;
+        auto r = inflater_->inflate(scratch_, message_, config_.max_message_size);
+        if (r == inflater::result::too_big) return fail(close_code::message_too_big, "message too big once inflated");
+        if (r == inflater::result::corrupt) return fail(close_code::invalid_payload, "invalid compressed data");
+        if (message_type_ == ws::opcode::text && !utf8_.feed(std::string_view(message_).substr(old)))
+          return fail(close_code::invalid_payload, "text message is not valid UTF-8");
+      } else {
+        char* dst;
+        if (is_control(op)) {
+          dst = control_.data() + control_len_;
+          control_len_ += take;
+        } else {
+          auto old = message_.size();
+          message_.resize(old + take);
+          dst = message_.data() + old;
+        }
+        std::memcpy(dst, src, take);
+        if (frame_.masked) apply_mask(std::as_writable_bytes(std::span(dst, take)), frame_.mask, mask_pos_);
+        if (!is_control(op) && message_type_ == ws::opcode::text && !utf8_.feed({dst, take}))
+          return fail(close_code::invalid_payload, "text message is not valid UTF-8");
       }
-      std::memcpy(dst, src, take);
-      if (frame_.masked) apply_mask(std::as_writable_bytes(std::span(dst, take)), frame_.mask, mask_pos_);
       mask_pos_ += take;
       left_ -= take;
       used += take;
-      if (!is_control(op) && message_type_ == ws::opcode::text && !utf8_.feed({dst, take}))
-        return fail(close_code::invalid_payload, "text message is not valid UTF-8");
     }
     if (left_ > 0) return {};
     in_frame_ = false;
@@ -175,6 +198,15 @@ event reader::next(std::span<const std::byte> in, std::size_t& used) {
       return {.kind = event_kind::close, .payload = reason, .code = code};
     }
     if (frame_.fin) {
+      if (compressed_) {
+        auto old = message_.size();
+        auto r = inflater_->finish(message_, config_.max_message_size);
+        inflater_.reset();
+        if (r == inflater::result::too_big) return fail(close_code::message_too_big, "message too big once inflated");
+        if (r == inflater::result::corrupt) return fail(close_code::invalid_payload, "invalid compressed data");
+        if (message_type_ == ws::opcode::text && !utf8_.feed(std::string_view(message_).substr(old)))
+          return fail(close_code::invalid_payload, "text message is not valid UTF-8");
+      }
       if (message_type_ == ws::opcode::text && !utf8_.complete())
         return fail(close_code::invalid_payload, "text message ends inside a UTF-8 sequence");
       in_message_ = false;

@@ -9,11 +9,13 @@
 //   // ev.kind: need_more, message, ping, pong, close, or error (ev.code: the close code)
 //
 // Nothing here suspends; a reader belongs to one session (one shard).
+#include <dusty/http/ws/deflate.hpp>
 #include <dusty/http/ws/utf8.hpp>
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -95,6 +97,10 @@ struct reader_config {
   std::size_t max_message_size = 1024 * 1024;
   /// A server reads masked frames (the client must mask, section 5.1); a client unmasked.
   bool expect_masked = true;
+  /// permessage-deflate was agreed: RSV1 on a message's first frame marks it compressed; it
+  /// is inflated as it arrives, never past max_message_size (a compression bomb is 1009),
+  /// with no context kept between messages.
+  bool deflate = false;
 };
 
 enum class event_kind : std::uint8_t { need_more, message, ping, pong, close, error };
@@ -144,6 +150,10 @@ class reader {
   std::array<char, 125> control_{};
   std::size_t control_len_ = 0;
   utf8_validator utf8_;
+  bool compressed_ = false;           // the current message is (permessage-deflate)
+  std::uint64_t compressed_size_ = 0;
+  std::unique_ptr<inflater> inflater_;  // only while a compressed message arrives
+  std::string scratch_;                 // unmasked compressed bytes on their way in
   std::uint16_t error_code_ = 0;
   std::string_view error_;
 };

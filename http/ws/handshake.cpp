@@ -95,6 +95,7 @@ handshake_answer check_handshake(const request& req, const route_options& option
       break;
     }
   }
+  if (options.permessage_deflate) out.deflate = negotiate_deflate(req.headers());
   out.accept = accept_key(k);
   return out;
 }

@@ -2,6 +2,9 @@
 // The opening handshake (RFC 6455 section 4), server side: is this request a WebSocket
 // upgrade we accept, and what does the 101 say. No I/O; any shard.
 #include <dusty/http/request.hpp>
+#include <dusty/http/ws/deflate.hpp>
+
+#include <optional>
 
 #include <string>
 #include <string_view>
@@ -20,6 +23,11 @@ struct route_options {
   /// any origin — browsers then let every site's pages open sessions with the user's
   /// cookies (cross-site WebSocket hijacking). Default: empty.
   std::vector<std::string> origins;
+  /// Accept permessage-deflate (RFC 7692) when the client offers it, always without
+  /// context takeover in either direction (no zlib state between messages; see
+  /// ws/deflate.hpp for the memory a message costs). Messages under 64 bytes are sent
+  /// uncompressed. Default: true.
+  bool permessage_deflate = true;
 };
 
 /// Sec-WebSocket-Accept for a Sec-WebSocket-Key: base64(SHA-1(key + the RFC's GUID)).
@@ -35,12 +43,14 @@ struct handshake_answer {
   std::string accept;
   /// The chosen subprotocol, or empty.
   std::string protocol;
+  /// permessage-deflate, when agreed (Sec-WebSocket-Extensions: deflate_response(*deflate)).
+  std::optional<deflate_params> deflate;
 };
 
 /// Checks an upgrade request: GET over HTTP/1.1 with Upgrade: websocket, Connection:
 /// upgrade, Sec-WebSocket-Version: 13, a Sec-WebSocket-Key of 16 base64-encoded bytes,
-/// and an allowed Origin; picks the subprotocol. Extensions offered are declined (none
-/// is implemented yet).
+/// and an allowed Origin; picks the subprotocol and, if allowed, permessage-deflate. Other
+/// extensions offered are declined.
 handshake_answer check_handshake(const request& req, const route_options& options);
 
 }  // namespace dusty::http::ws

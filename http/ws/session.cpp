@@ -13,12 +13,15 @@ namespace dusty::http::ws {
 using clock = std::chrono::steady_clock;
 
 session::session(net::buffered_stream& io, const server_config::websocket_config& config,
-                 std::chrono::milliseconds write_timeout, std::string protocol)
+                 std::chrono::milliseconds write_timeout, std::string protocol, std::optional<deflate_params> deflate)
     : io_(io),
       config_(config),
       write_timeout_(write_timeout),
       protocol_(std::move(protocol)),
-      reader_({.max_frame_size = config.max_frame_size, .max_message_size = config.max_message_size}),
+      deflate_bits_(deflate ? deflate->server_max_window_bits : 0),
+      reader_({.max_frame_size = config.max_frame_size,
+               .max_message_size = config.max_message_size,
+               .deflate = deflate.has_value()}),
       last_rx_(clock::now()) {}
 
 std::optional<message> session::receive() {
@@ -110,6 +113,13 @@ void session::on_timer() {
 
 bool session::send_data(opcode op, std::string_view payload) {
   if (state_ != state::open) return false;
+  // Below this, DEFLATE's block overhead outweighs what it saves.
+  static constexpr std::size_t compress_from = 64;
+  if (deflate_bits_ && payload.size() >= compress_from) {
+    std::string compressed;
+    deflate_message(payload, deflate_bits_, compressed);
+    return write_frame(op, compressed, 4);
+  }
   return write_frame(op, payload);
 }
 
@@ -118,10 +128,10 @@ bool session::ping(std::string_view payload) {
   return write_frame(opcode::ping, payload.substr(0, std::min<std::size_t>(payload.size(), 125)));
 }
 
-bool session::write_frame(opcode op, std::string_view payload) {
+bool session::write_frame(opcode op, std::string_view payload, std::uint8_t rsv) {
   if (state_ == state::closed) return false;
   std::array<std::byte, max_header_size> head;
-  std::size_t n = write_header(head, op, true, payload.size());
+  std::size_t n = write_header(head, op, true, payload.size(), nullptr, rsv);
   if (writing_) {
     // Another fiber is writing: queue behind it, within the limit.
     if (pending_.size() + n + payload.size() > config_.max_queued_bytes) {
@@ -238,6 +248,7 @@ handler upgrade_handler(route_options options, session_handler fn) {
     res.header("Connection", "Upgrade");
     res.header("Sec-WebSocket-Accept", answer.accept);
     if (!answer.protocol.empty()) res.header("Sec-WebSocket-Protocol", answer.protocol);
+    if (answer.deflate) res.header("Sec-WebSocket-Extensions", deflate_response(*answer.deflate));
     auto taken = res.take_over_connection();
     if (!taken.io) {
       res.reset();
@@ -246,7 +257,8 @@ handler upgrade_handler(route_options options, session_handler fn) {
       res.body = "WebSocket needs a connection to take over";
       return;
     }
-    session ws(*taken.io, taken.config->websocket, taken.config->timeouts.write, std::move(answer.protocol));
+    session ws(*taken.io, taken.config->websocket, taken.config->timeouts.write, std::move(answer.protocol),
+               answer.deflate);
     try {
       fn(req, ws);
     } catch (const cancelled_error&) {

@@ -57,8 +57,10 @@ class session {
  public:
   /// A session over `io` (after a 101 was sent on it). `write_timeout` bounds each write
   /// (server_config::timeouts.write): a peer that stops reading for longer is dropped.
+  /// `deflate`: permessage-deflate was agreed in the handshake.
   session(net::buffered_stream& io, const server_config::websocket_config& config,
-          std::chrono::milliseconds write_timeout, std::string protocol = {});
+          std::chrono::milliseconds write_timeout, std::string protocol = {},
+          std::optional<deflate_params> deflate = std::nullopt);
   session(const session&) = delete;
   session& operator=(const session&) = delete;
 
@@ -95,7 +97,7 @@ class session {
   enum class state : std::uint8_t { open, closing, closed };
 
   bool send_data(opcode op, std::string_view payload);
-  bool write_frame(opcode op, std::string_view payload);
+  bool write_frame(opcode op, std::string_view payload, std::uint8_t rsv = 0);
   void start_close(std::uint16_t code, std::string_view reason);
   void fail(std::uint16_t code, std::string_view reason);
   void linger() noexcept;
@@ -107,6 +109,7 @@ class session {
   server_config::websocket_config config_;
   std::chrono::milliseconds write_timeout_;
   std::string protocol_;
+  int deflate_bits_ = 0;  // permessage-deflate: our window bits; 0 when not agreed
   reader reader_;
   state state_ = state::open;
   close_status closed_with_;

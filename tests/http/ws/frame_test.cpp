@@ -21,6 +21,7 @@ std::string run(const test_case& c, Split&& split) {
   if (auto it = c.limits.find("max_frame_size"); it != c.limits.end()) cfg.max_frame_size = std::stoull(it->second);
   if (auto it = c.limits.find("max_message_size"); it != c.limits.end()) cfg.max_message_size = std::stoull(it->second);
   if (auto it = c.limits.find("expect_masked"); it != c.limits.end()) cfg.expect_masked = it->second == "1";
+  if (auto it = c.limits.find("deflate"); it != c.limits.end()) cfg.deflate = it->second == "1";
   ws::reader rd(cfg);
   std::string log, buffered;
   std::size_t offset = 0;
@@ -85,7 +86,7 @@ TEST_P(frame_cases, split_in_two) {
 
 std::vector<test_case> all_cases() {
   std::vector<test_case> out;
-  for (const char* f : {"frames.md", "control.md", "utf8.md", "limits.md"}) {
+  for (const char* f : {"frames.md", "control.md", "utf8.md", "limits.md", "deflate.md"}) {
     auto v = load_cases(f);
     out.insert(out.end(), v.begin(), v.end());
   }
@@ -135,6 +136,53 @@ TEST(ws_frame, masking_at_any_offset_matches_bytewise) {
             << offset << " " << len << " " << i;
     }
   }
+}
+
+TEST(ws_deflate, round_trip_through_deflate_message_and_the_reader) {
+  std::string text;
+  for (int i = 0; i < 2000; ++i) text += "message " + std::to_string(i) + " \xe2\x9c\x93 ";
+  for (int bits : {9, 12, 15}) {
+    std::string z;
+    ws::deflate_message(text, bits, z);
+    EXPECT_LT(z.size(), text.size() / 4) << bits;
+    ws::reader rd({.max_frame_size = 1 << 20, .max_message_size = 1 << 20, .expect_masked = false, .deflate = true});
+    std::array<std::byte, ws::max_header_size> head;
+    auto n = ws::write_header(head, ws::opcode::text, true, z.size(), nullptr, 4);
+    std::string frame(reinterpret_cast<const char*>(head.data()), n);
+    frame += z;
+    std::size_t used = 0;
+    auto ev = rd.next(std::as_bytes(std::span(frame.data(), frame.size())), used);
+    ASSERT_EQ(ev.kind, ws::event_kind::message) << ev.payload;
+    EXPECT_EQ(ev.payload, text);
+    EXPECT_EQ(used, frame.size());
+  }
+}
+
+TEST(ws_deflate, negotiation) {
+  auto offer = [](std::string_view v) {
+    std::vector<header_field> fields{{"Sec-WebSocket-Extensions", v}};
+    return ws::negotiate_deflate(fields);
+  };
+  auto p = offer("permessage-deflate; client_max_window_bits");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->server_max_window_bits, 15);
+  EXPECT_EQ(ws::deflate_response(*p), "permessage-deflate; server_no_context_takeover; client_no_context_takeover");
+  p = offer("permessage-deflate; server_max_window_bits=10; client_no_context_takeover");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->server_max_window_bits, 10);
+  EXPECT_EQ(ws::deflate_response(*p), "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=10");
+  // The first acceptable offer wins; unacceptable ones are skipped.
+  p = offer("permessage-deflate; server_max_window_bits=8, permessage-deflate; server_max_window_bits=\"12\"");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->server_max_window_bits, 12);
+  EXPECT_FALSE(offer("x-webkit-deflate-frame"));
+  EXPECT_FALSE(offer("permessage-deflate; unknown_param"));
+  EXPECT_FALSE(offer("permessage-deflate; server_no_context_takeover; server_no_context_takeover"));
+  EXPECT_FALSE(offer("permessage-deflate; server_no_context_takeover=1"));
+  EXPECT_FALSE(offer("permessage-deflate; server_max_window_bits"));
+  EXPECT_FALSE(offer("permessage-deflate; server_max_window_bits=16"));
+  EXPECT_FALSE(offer("permessage-deflate; client_max_window_bits=7"));
+  EXPECT_TRUE(offer("PerMessage-Deflate ; client_max_window_bits=15 ; server_no_context_takeover"));
 }
 
 TEST(ws_frame, close_codes_valid_on_the_wire) {

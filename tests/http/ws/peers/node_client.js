@@ -1,9 +1,9 @@
 // Node `ws` (Debian node-ws) as a client of the dusty echo server: text and binary echo,
 // fragmented sends, ping/pong, close codes, and 1009 for an oversized message.
-// Usage: NODE_PATH=/usr/share/nodejs node node_client.js PORT. Prints "all ok".
+// Usage: NODE_PATH=/usr/share/nodejs node node_client.js PORT [PATH]. Prints "all ok".
 'use strict';
 const WebSocket = require('ws');
-const url = `ws://127.0.0.1:${process.argv[2]}/echo`;
+const url = `ws://127.0.0.1:${process.argv[2]}${process.argv[3] || '/echo'}`;
 
 function fail(why) {
   console.error('FAIL:', why);

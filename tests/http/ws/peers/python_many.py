@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Opens N sessions to the dusty echo server at once (Python `websockets`), sends a message
-on each while all are open, checks every echo, then closes all. Usage: python_many.py PORT N.
+on each while all are open, checks every echo, then closes all. Usage: python_many.py PORT N [PATH].
 Prints "N sessions ok" and the time it took."""
 import asyncio
 import sys
@@ -10,7 +10,7 @@ import websockets
 
 PORT = int(sys.argv[1])
 N = int(sys.argv[2])
-URL = f"ws://127.0.0.1:{PORT}/echo"
+URL = f"ws://127.0.0.1:{PORT}" + (sys.argv[3] if len(sys.argv) > 3 else "/echo")
 
 
 async def main():

@@ -1,0 +1,162 @@
+#include <dusty/http/ws/deflate.hpp>
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <charconv>
+#include <new>
+#include <stdexcept>
+
+namespace dusty::http::ws {
+namespace {
+
+std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  return std::ranges::equal(a, b, [](char x, char y) {
+    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+    return lower(x) == lower(y);
+  });
+}
+
+std::optional<int> window_bits(std::string_view v) noexcept {
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  int n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || p != v.data() + v.size() || v.empty() || n < 8 || n > 15) return std::nullopt;
+  return n;
+}
+
+// One offer: "permessage-deflate; param[=value]; ...".
+std::optional<deflate_params> accept_offer(std::string_view offer) {
+  auto semi = offer.find(';');
+  if (!iequals(trim(offer.substr(0, semi)), "permessage-deflate")) return std::nullopt;
+  deflate_params p;
+  bool seen[4] = {};
+  while (semi != std::string_view::npos) {
+    offer.remove_prefix(semi + 1);
+    semi = offer.find(';');
+    auto param = trim(offer.substr(0, semi));
+    auto eq = param.find('=');
+    auto name = trim(param.substr(0, eq));
+    std::optional<std::string_view> value;
+    if (eq != std::string_view::npos) value = trim(param.substr(eq + 1));
+    int which = iequals(name, "server_no_context_takeover")   ? 0
+                : iequals(name, "client_no_context_takeover") ? 1
+                : iequals(name, "server_max_window_bits")     ? 2
+                : iequals(name, "client_max_window_bits")     ? 3
+                                                              : -1;
+    if (which < 0 || seen[which]) return std::nullopt;
+    seen[which] = true;
+    if (which <= 1 && value) return std::nullopt;
+    if (which == 2) {
+      auto bits = value ? window_bits(*value) : std::nullopt;
+      if (!bits || *bits == 8) return std::nullopt;
+      p.server_max_window_bits = *bits;
+    }
+    if (which == 3 && value && !window_bits(*value)) return std::nullopt;
+  }
+  return p;
+}
+
+z_stream* z(void* p) noexcept { return static_cast<z_stream*>(p); }
+
+}  // namespace
+
+std::optional<deflate_params> negotiate_deflate(std::span<const header_field> headers) {
+  for (const auto& f : headers) {
+    if (!iequals(f.name, "Sec-WebSocket-Extensions")) continue;
+    std::string_view v = f.value;
+    while (!v.empty()) {
+      auto comma = v.find(',');
+      if (auto p = accept_offer(v.substr(0, comma))) return p;
+      if (comma == std::string_view::npos) break;
+      v.remove_prefix(comma + 1);
+    }
+  }
+  return std::nullopt;
+}
+
+std::string deflate_response(const deflate_params& p) {
+  std::string out = "permessage-deflate; server_no_context_takeover; client_no_context_takeover";
+  if (p.server_max_window_bits != 15) out += "; server_max_window_bits=" + std::to_string(p.server_max_window_bits);
+  return out;
+}
+
+inflater::inflater() : stream_(new z_stream{}) {
+  // The client keeps no context either (client_no_context_takeover), but may use any
+  // window up to 15 bits: inflate with the largest.
+  if (inflateInit2(z(stream_), -15) != Z_OK) {
+    delete z(stream_);
+    throw std::bad_alloc();
+  }
+}
+
+inflater::~inflater() {
+  inflateEnd(z(stream_));
+  delete z(stream_);
+}
+
+inflater::result inflater::inflate(std::string_view in, std::string& out, std::size_t limit) {
+  auto* s = z(stream_);
+  s->next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  s->avail_in = static_cast<uInt>(in.size());
+  for (;;) {
+    std::size_t old = out.size();
+    std::size_t room = std::min<std::size_t>(limit + 1 - std::min(limit + 1, old), 64 * 1024);
+    if (room == 0) return result::too_big;
+    out.resize(old + room);
+    s->next_out = reinterpret_cast<Bytef*>(out.data() + old);
+    s->avail_out = static_cast<uInt>(room);
+    uInt in_before = s->avail_in;
+    int r = ::inflate(s, Z_SYNC_FLUSH);
+    std::size_t produced = room - s->avail_out;
+    out.resize(old + produced);
+    if (out.size() > limit) return result::too_big;
+    if (r == Z_NEED_DICT || r == Z_DATA_ERROR || r == Z_STREAM_ERROR || r == Z_MEM_ERROR) return result::corrupt;
+    if (r == Z_STREAM_END) {
+      // A final block: what follows it cannot be inflated with this stream.
+      if (s->avail_in != 0) return result::corrupt;
+      inflateReset(s);
+      return result::ok;
+    }
+    if (s->avail_in == 0 && s->avail_out != 0) return result::ok;
+    if (produced == 0 && s->avail_in == in_before) return s->avail_in == 0 ? result::ok : result::corrupt;
+  }
+}
+
+inflater::result inflater::finish(std::string& out, std::size_t limit) {
+  static constexpr char tail[] = {'\x00', '\x00', '\xff', '\xff'};
+  return inflate({tail, 4}, out, limit);
+}
+
+void deflate_message(std::string_view in, int window_bits, std::string& out) {
+  z_stream s{};
+  if (deflateInit2(&s, 1, Z_DEFLATED, -std::clamp(window_bits, 9, 15), 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    throw std::bad_alloc();
+  out.resize(deflateBound(&s, static_cast<uLong>(in.size())) + 16);
+  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  s.avail_in = static_cast<uInt>(in.size());
+  std::size_t used = 0;
+  for (;;) {
+    s.next_out = reinterpret_cast<Bytef*>(out.data() + used);
+    s.avail_out = static_cast<uInt>(out.size() - used);
+    int r = ::deflate(&s, Z_SYNC_FLUSH);
+    used = out.size() - s.avail_out;
+    if (r == Z_STREAM_ERROR) {
+      deflateEnd(&s);
+      throw std::runtime_error("deflate failed");
+    }
+    if (s.avail_in == 0 && s.avail_out != 0) break;
+    out.resize(out.size() * 2);
+  }
+  deflateEnd(&s);
+  out.resize(used);
+  if (out.size() >= 4 && out.compare(out.size() - 4, 4, std::string_view("\x00\x00\xff\xff", 4)) == 0) out.resize(out.size() - 4);
+}
+
+}  // namespace dusty::http::ws

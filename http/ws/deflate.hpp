@@ -1,0 +1,58 @@
+#pragma once
+// permessage-deflate (RFC 7692) on zlib: negotiation, and raw DEFLATE in both directions
+// without context takeover — each message is compressed and inflated on its own, so no
+// zlib state outlives a message and an idle session holds none.
+//
+// Memory while a message is being handled: inflating, about 2^window_bits + 7 KiB
+// (39 KiB at 15 bits) plus the message itself (bounded by the caller's limit); deflating,
+// 2^(window_bits+2) + 128 KiB (256 KiB at 15 bits, zlib's memLevel 8). Nothing between
+// messages. No I/O; any shard.
+#include <dusty/http/fields.hpp>
+
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace dusty::http::ws {
+
+/// What was agreed. dusty always answers with server_no_context_takeover and
+/// client_no_context_takeover.
+struct deflate_params {
+  /// The window our deflater may use: the client's server_max_window_bits, else 15.
+  int server_max_window_bits = 15;
+};
+
+/// The first acceptable permessage-deflate offer among the Sec-WebSocket-Extensions fields
+/// of `headers`, or nullopt. An offer with an unknown, repeated or malformed parameter is
+/// declined, as is server_max_window_bits=8 (zlib's deflate cannot honour a 256-byte window).
+std::optional<deflate_params> negotiate_deflate(std::span<const header_field> headers);
+
+/// The Sec-WebSocket-Extensions value that accepts `p`.
+std::string deflate_response(const deflate_params& p);
+
+/// Inflates one message's payload in pieces, never producing more than a limit.
+class inflater {
+ public:
+  enum class result { ok, too_big, corrupt };
+  inflater();
+  ~inflater();
+  inflater(const inflater&) = delete;
+  inflater& operator=(const inflater&) = delete;
+
+  /// Inflates `in` and appends to `out`; too_big as soon as `out` would pass `limit`
+  /// (holding at most limit + 1 bytes), corrupt for invalid DEFLATE data.
+  result inflate(std::string_view in, std::string& out, std::size_t limit);
+  /// After the message's last piece: inflates the 00 00 FF FF tail the sender removed.
+  result finish(std::string& out, std::size_t limit);
+
+ private:
+  void* stream_;  // z_stream
+};
+
+/// Compresses `in` as one message: raw DEFLATE with a sync flush, without its 00 00 FF FF
+/// tail (RFC 7692 section 7.2.1), at `window_bits` (9-15) and zlib level 1. Replaces `out`.
+void deflate_message(std::string_view in, int window_bits, std::string& out);
+
+}  // namespace dusty::http::ws
