@@ -45,18 +45,15 @@ bool is_form_urlencoded(std::string_view content_type) noexcept;
 /// One decoded field of a form.
 using form_field = query_param;
 
-/// A parsed form that owns its storage.
+/// A parsed form: a query_params (the same encoding, storage and lookups: get, contains,
+/// size, iteration) whose parse() applies form_limits and refuses control bytes.
 ///
 /// Memory comes from the resource given at construction (typically the request's arena):
 /// at most two allocations per parse(). Views point into that storage or into the body
 /// that was parsed, which must outlive this object. Not copyable, as the views would dangle.
-class form_fields {
+class form_fields : public query_params {
  public:
-  explicit form_fields(std::pmr::memory_resource* resource = std::pmr::get_default_resource());
-  form_fields(form_fields&&) noexcept = default;
-  form_fields(const form_fields&) = delete;
-  form_fields& operator=(const form_fields&) = delete;
-  form_fields& operator=(form_fields&&) = delete;
+  using query_params::query_params;
 
   /// Replaces the content with the fields of `body`. Errors (the object is left empty):
   ///  - errc::body_too_large: `body` is longer than limits.max_size;
@@ -67,20 +64,8 @@ class form_fields {
   ///    end in a newline.
   result<void> parse(std::string_view body, const form_limits& limits = {});
 
-  /// The value of the first field called `name` (case-sensitive, decoded).
-  std::optional<std::string_view> get(std::string_view name) const noexcept;
-  /// True if some field is called `name`.
-  bool contains(std::string_view name) const noexcept { return get(name).has_value(); }
-
-  std::span<const form_field> fields() const noexcept { return fields_; }
-  std::size_t size() const noexcept { return fields_.size(); }
-  bool empty() const noexcept { return fields_.empty(); }
-  auto begin() const noexcept { return fields_.begin(); }
-  auto end() const noexcept { return fields_.end(); }
-
- private:
-  std::pmr::vector<form_field> fields_;
-  std::pmr::vector<char> text_;
+  /// The fields in order.
+  std::span<const form_field> fields() const noexcept { return params(); }
 };
 
 }  // namespace dusty::http

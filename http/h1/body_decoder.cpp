@@ -35,6 +35,8 @@ result<body_decoder> body_decoder::create(body_framing framing, std::uint64_t co
       d.state_ = content_length == 0 ? state::done : state::identity;
       break;
     case body_framing::chunked: d.state_ = state::size; break;
+    case body_framing::until_close:  // the caller reads to the close itself; nothing to decode
+      return std::unexpected(make_error_code(errc::bad_request));
   }
   return d;
 }

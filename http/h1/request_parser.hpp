@@ -30,6 +30,7 @@
 // it never suspends.
 
 #include <dusty/http/server_config.hpp>
+#include <dusty/http/h1/framing.hpp>
 #include <dusty/http/h1/head_collector.hpp>
 #include <dusty/http/error.hpp>
 #include <dusty/http/method.hpp>
@@ -43,12 +44,6 @@
 
 namespace dusty::http::h1 {
 
-/// How the length of the request body is determined (RFC 9112 section 6.3).
-enum class body_framing : std::uint8_t {
-  none,            ///< No body: no Content-Length and no Transfer-Encoding, or Content-Length: 0.
-  content_length,  ///< Exactly `request_head::content_length` bytes follow the head.
-  chunked,         ///< Chunked transfer coding; decode with `body_decoder`.
-};
 
 /// A parsed HTTP/1 request head: the protocol-neutral part a handler sees (http::request_head:
 /// method, target, path, query, fields) plus what only HTTP/1 has. Every view points into
@@ -68,7 +63,7 @@ struct request_head : http::request_head {
   /// HTTP/1.1 `Expect: 100-continue`; ignored in HTTP/1.0 (RFC 9110 section 10.1.1).
   bool expect_continue = false;
   /// How the body is delimited.
-  body_framing framing = body_framing::none;
+  body_framing framing = body_framing::none;  ///< Never `until_close` for a request.
   /// The declared length when `framing` is `content_length`, else 0.
   std::uint64_t content_length = 0;
 

@@ -110,25 +110,25 @@ std::error_code response_parser::finish(std::string_view buffer) {
 
   // RFC 9112 section 6.3, in its order.
   if (kind_ == request_kind::head || h.informational() || h.status == 204 || h.status == 304) {
-    h.framing = response_framing::none;
+    h.framing = body_framing::none;
   } else if (has_te) {
     if ((p->flags & F_CHUNKED) == 0) {
-      h.framing = response_framing::until_close;  // final coding is not chunked
+      h.framing = body_framing::until_close;  // final coding is not chunked
     } else if (other_coding) {
       return errc::invalid_response;  // e.g. "gzip, chunked": a transfer coding we do not decode
     } else {
-      h.framing = response_framing::chunked;
+      h.framing = body_framing::chunked;
     }
   } else if (has_cl) {
-    h.framing = response_framing::content_length;
+    h.framing = body_framing::content_length;
     h.content_length = p->content_length;
   } else {
-    h.framing = response_framing::until_close;
+    h.framing = body_framing::until_close;
   }
 
   const bool persistent =
       h.version == 11 ? (p->flags & F_CONNECTION_CLOSE) == 0 : (p->flags & F_CONNECTION_KEEP_ALIVE) != 0;
-  h.keep_alive = persistent && h.framing != response_framing::until_close;
+  h.keep_alive = persistent && h.framing != body_framing::until_close;
   return {};
 }
 

@@ -27,6 +27,7 @@
 // Threading: a parser belongs to one connection and is used from that connection's fiber;
 // it never suspends.
 #include <dusty/http/client_config.hpp>
+#include <dusty/http/h1/framing.hpp>
 #include <dusty/http/h1/head_collector.hpp>
 #include <dusty/http/error.hpp>
 
@@ -38,13 +39,7 @@
 
 namespace dusty::http::h1 {
 
-/// How the length of a response body is determined (RFC 9112 section 6.3).
-enum class response_framing : std::uint8_t {
-  none,            ///< No body: answer to HEAD, 1xx, 204, 304.
-  content_length,  ///< Exactly `response_head::content_length` bytes (possibly 0).
-  chunked,         ///< Chunked transfer coding; decode with `body_decoder`.
-  until_close,     ///< No framing: the body ends when the server closes the connection.
-};
+using response_framing = body_framing;  // the client side still says response_framing
 
 /// A parsed response head. Every view points into the buffer given to
 /// `response_parser::parse()`, so it is valid while that buffer is neither modified nor moved.
@@ -62,7 +57,7 @@ struct response_head {
   /// keep-alive`, and never when the body is delimited by the end of the connection.
   bool keep_alive = false;
   /// How the body is delimited.
-  response_framing framing = response_framing::none;
+  body_framing framing = body_framing::none;
   /// The declared length when `framing` is `content_length`, else 0.
   std::uint64_t content_length = 0;
 
