@@ -214,6 +214,38 @@ TEST_F(ClientTls, ClientCertificateWhenTheServerRequiresOne) {
   });
 }
 
+TEST_F(ClientTls, ServerThatRefusesTheHandshakeWithoutAClientCertificate) {
+  // openssl s_server -Verify 1: in TLS 1.3 the client has finished its handshake when the
+  // server's "certificate required" alert comes, so it arrives with the response.
+  if (!peer_test::have_program("/usr/bin/openssl")) GTEST_SKIP() << "openssl is not installed";
+  peer_test::peer_process s_server;
+  std::uint16_t port = 0;
+  for (int attempt = 0; attempt < 3 && !s_server.running(); ++attempt) {
+    port = peer_test::free_port();
+    s_server.start({"/usr/bin/openssl", "s_server", "-accept", "127.0.0.1:" + std::to_string(port), "-cert", cert("server"),
+                    "-key", cert("server", ".key"), "-CAfile", cert("ca"), "-Verify", "1", "-www", "-quiet"},
+                   port);
+  }
+  ASSERT_TRUE(s_server.running()) << "openssl s_server did not start";
+  auto url = "https://127.0.0.1:" + std::to_string(port) + "/";
+  run([&] {
+    client anonymous({.tls = trusting_test_ca()});
+    std::string what;
+    EXPECT_EQ(error_of([&] { anonymous.get(url).body(); }, &what), net::errc::tls_protocol_error) << what;
+    EXPECT_NE(what.find("certificate required"), std::string::npos) << what;
+
+    auto with_cert = trusting_test_ca();
+    with_cert.cert_file = cert("client");
+    with_cert.key_file = cert("client", ".key");
+    client c({.tls = with_cert});
+    auto r = c.get(url);
+    EXPECT_EQ(r.status(), status::ok);
+    // s_server -www answers HTTP/1.0 without a length and ends with close_notify: the
+    // body ends cleanly.
+    EXPECT_NE(r.body().find("s_server"), std::string::npos) << r.body();
+  });
+}
+
 TEST_F(ClientTls, BadFilesAreOneClearError) {
   need(good_);
   run([&] {
