@@ -124,6 +124,37 @@ TEST(ws_handshake, refusals) {
   EXPECT_EQ(res->header("sec-websocket-protocol").value_or(""), "chat.v2");
 }
 
+// Global middleware sees the upgrade like any request: before (the request) and after
+// (status 101, once the session has ended), as an access log would.
+TEST(ws_handshake, middleware_sees_the_upgrade_and_its_101) {
+  std::mutex m;
+  std::vector<std::string> seen;
+  flag logged;
+  live_server<> s([&](server<>& srv) {
+    srv.use([&](request& req, response& res, const next& go) {
+      go();
+      std::lock_guard lock(m);
+      seen.push_back(std::string(req.path()) + " " + std::to_string(res.status) + " " +
+                     std::string(req.header("Sec-WebSocket-Key").value_or("-")));
+      logged.set();
+    });
+    echo_routes(srv);
+  });
+  auto c = s.connect();
+  open(c);
+  frame_reader rd(c);
+  c.send(client_frame(ws::opcode::text, "x"));
+  auto e = rd.next();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->payload, "x");
+  c.send(client_frame(ws::opcode::close, ws::close_payload(1000, "")));
+  EXPECT_TRUE(c.wait_closed());
+  ASSERT_TRUE(logged.wait());
+  std::lock_guard lock(m);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0], "/echo 101 " + key);
+}
+
 TEST(ws_session, echo_ping_fragments_and_close_over_raw_frames) {
   live_server<> s(echo_routes);
   auto c = s.connect();
