@@ -46,7 +46,7 @@ void response::start_streaming() {
   if (head_sent_) throw std::logic_error("response head already sent without streaming");
   streaming_ = true;
   head_sent_ = true;
-  sink_->send_head(*this, true);
+  sink_->send_head(*this);
 }
 
 void response::chunk(std::string_view data) {

@@ -46,9 +46,10 @@ namespace detail {
 class response_sink {
  public:
   virtual ~response_sink() = default;
-  /// Sends the status line and headers. `streaming`: the body follows in pieces of
-  /// unknown total length (chunked in HTTP/1.1, until close in HTTP/1.0).
-  virtual void send_head(const response& res, bool streaming) = 0;
+  /// Sends the status line and headers of a streamed response: the body follows in
+  /// pieces of unknown total length (chunked in HTTP/1.1, until close in HTTP/1.0). A
+  /// buffered response never comes here: the protocol frames it after the exchange.
+  virtual void send_head(const response& res) = 0;
   /// Sends one piece of a streamed body.
   virtual void send_piece(std::string_view data) = 0;
   /// Pushes buffered bytes to the client now.

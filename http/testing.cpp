@@ -67,9 +67,8 @@ class capture_sink final : public http::detail::response_sink {
  public:
   explicit capture_sink(std::optional<std::size_t> disconnect_after) : disconnect_after_(disconnect_after) {}
 
-  void send_head(const response& res, bool streaming) override {
+  void send_head(const response& res) override {
     head_sent_ = true;
-    streaming_ = streaming;
     status_ = res.status;
     for (const auto& f : res.headers()) headers_.push_back({std::string(f.name), std::string(f.value)});
   }
@@ -86,7 +85,7 @@ class capture_sink final : public http::detail::response_sink {
 
   bool gone() const noexcept { return gone_; }
   bool head_sent() const noexcept { return head_sent_; }
-  bool streaming() const noexcept { return streaming_; }
+  bool streaming() const noexcept { return head_sent_; }  // only a streamed head is sent early
   unsigned status() const noexcept { return status_; }
   std::vector<field>& headers() noexcept { return headers_; }
   std::vector<std::string>& pieces() noexcept { return pieces_; }
@@ -95,7 +94,6 @@ class capture_sink final : public http::detail::response_sink {
   std::optional<std::size_t> disconnect_after_;
   bool gone_ = false;
   bool head_sent_ = false;
-  bool streaming_ = false;
   unsigned status_ = 0;
   std::vector<field> headers_;
   std::vector<std::string> pieces_;

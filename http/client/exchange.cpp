@@ -41,7 +41,7 @@ std::size_t client_exchange::read_some(std::span<char> buf) {
   if (!decoder_) {
     if (done_) return 0;
     const auto& h = conn().head();
-    if (delivered_ == 0 && h.framing == response_framing::content_length && h.content_length > ctx_.max_response_size) {
+    if (delivered_ == 0 && h.framing == body_framing::content_length && h.content_length > ctx_.max_response_size) {
       fail(too_large_error(ctx_));
     }
     auto n = conn().read_body(buf, ctx_.request_deadline);
@@ -86,7 +86,7 @@ void client_exchange::read_all(std::string& out) {
   if (done_) return;
   if (!decoder_) {
     const auto& h = conn().head();
-    if (h.framing == response_framing::content_length) {
+    if (h.framing == body_framing::content_length) {
       if (h.content_length > ctx_.max_response_size) fail(too_large_error(ctx_));
       out.reserve(out.size() + h.content_length);
     }

@@ -249,13 +249,11 @@ result<void> client_connection::read_head(deadline d) {
   keep_alive_ = h.keep_alive;
   body_read_ = 0;
   switch (h.framing) {
-    case response_framing::none: finish_body(); break;
-    case response_framing::until_close: state_ = state::until_close; break;
-    case response_framing::content_length:
-    case response_framing::chunked: {
-      auto framing = h.framing == response_framing::chunked ? h1::body_framing::chunked
-                                                             : h1::body_framing::content_length;
-      auto dec = h1::body_decoder::create(framing, h.content_length, {.max_body_size = UINT64_MAX});
+    case body_framing::none: finish_body(); break;
+    case body_framing::until_close: state_ = state::until_close; break;
+    case body_framing::content_length:
+    case body_framing::chunked: {
+      auto dec = h1::body_decoder::create(h.framing, h.content_length, {.max_body_size = UINT64_MAX});
       if (!dec) {
         broken_ = true;
         return fail(make_error_code(errc::invalid_response));
@@ -356,7 +354,7 @@ result<std::size_t> client_connection::read_body(std::span<char> buf, deadline d
 result<void> client_connection::skip_body(deadline d, std::uint64_t max) {
   settle();
   if (state_ == state::body && parser_.kind() == request_kind::normal &&
-      parser_.head().framing == response_framing::content_length &&
+      parser_.head().framing == body_framing::content_length &&
       parser_.head().content_length - body_read_ > max) {
     broken_ = true;
     return fail(make_error_code(errc::response_too_large));

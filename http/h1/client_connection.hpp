@@ -65,7 +65,7 @@
 namespace dusty::http {
 
 using h1::request_kind;
-using h1::response_framing;
+using h1::body_framing;
 using h1::response_head;
 
 struct client_connection_config {

@@ -39,8 +39,6 @@
 
 namespace dusty::http::h1 {
 
-using response_framing = body_framing;  // the client side still says response_framing
-
 /// A parsed response head. Every view points into the buffer given to
 /// `response_parser::parse()`, so it is valid while that buffer is neither modified nor moved.
 struct response_head {

@@ -13,6 +13,7 @@
 #include <dusty/net/error.hpp>
 
 #include <cstring>
+#include <optional>
 
 namespace dusty::http::h1 {
 namespace {
@@ -145,14 +146,12 @@ class connection_sink final : public detail::response_sink {
   /// Makes the response close the connection (before its head is sent).
   void close_after() noexcept { closing_ = true; }
 
-  void send_head(const response& res, bool streaming) override {
-    streamed_ = streaming;
-    if (streaming) {
-      // HTTP/1.0 has no chunked coding: the body then ends when the connection does.
-      chunked_ = head_->version == 11;
-      if (!chunked_) closing_ = true;
-    }
-    write_head(res, streaming, res.body.size());
+  void send_head(const response& res) override {
+    streamed_ = true;
+    // HTTP/1.0 has no chunked coding: the body then ends when the connection does.
+    chunked_ = head_->version == 11;
+    if (!chunked_) closing_ = true;
+    write_head(res, std::nullopt);
   }
 
   void send_piece(std::string_view data) override {
@@ -179,7 +178,7 @@ class connection_sink final : public detail::response_sink {
       return;
     }
     std::string_view body = res.used_writer() ? res.writer_body() : res.body.view();
-    write_head(res, false, body.size());
+    write_head(res, body.size());
     if (head_->method != method::head && status_allows_body(res.status)) put(body);
   }
 
@@ -218,16 +217,17 @@ class connection_sink final : public detail::response_sink {
     append_field(out_, "Date", detail::http_date());
   }
 
-  void write_head(const response& res, bool streaming, std::size_t length) {
+  // `length`: the Content-Length of a buffered body; none for a streamed one.
+  void write_head(const response& res, std::optional<std::size_t> length) {
     if (res.closes_connection()) closing_ = true;
     out_.clear();
     start_line(res.status);
     for (const auto& f : res.headers()) append_field(out_, f.name, f.value);
-    if (streaming) {
+    if (!length) {
       if (chunked_) out_ += "Transfer-Encoding: chunked\r\n";
     } else if (status_allows_body(res.status)) {
       out_ += "Content-Length: ";
-      append_number(out_, length);
+      append_number(out_, *length);
       out_ += "\r\n";
     }
     if (closing_)

@@ -94,8 +94,8 @@ class compressing_sink final : public detail::response_sink {
 
   bool active() const noexcept { return z_.has_value(); }
 
-  void send_head(const response& res, bool streaming) override {
-    if (streaming && eligible(policy_, res_) && (policy_.events || !is_event_stream(res_))) {
+  void send_head(const response& res) override {
+    if (eligible(policy_, res_) && (policy_.events || !is_event_stream(res_))) {
       add_vary(res_);
       content_coding coding = choose(policy_, req_);
       if (coding != content_coding::identity) {
@@ -103,7 +103,7 @@ class compressing_sink final : public detail::response_sink {
         mark_encoded(res_, coding);
       }
     }
-    inner_->send_head(res, streaming);
+    inner_->send_head(res);
   }
 
   void send_piece(std::string_view data) override {

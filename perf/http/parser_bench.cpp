@@ -25,7 +25,7 @@ namespace {
 using dusty::perf::browser_request;
 
 using dusty::http::h1::body_decoder;
-using dusty::http::h1::framing;
+using dusty::http::h1::body_framing;
 using dusty::http::h1::request_parser;
 
 
@@ -112,7 +112,7 @@ void decode_chunked_body(benchmark::State& state) {
   const auto before = dusty::perf::allocations();
   std::uint64_t total = 0;
   for (auto _ : state) {
-    auto decoder = body_decoder::create(framing::chunked, 0);
+    auto decoder = body_decoder::create(body_framing::chunked, 0);
     std::string_view in = wire;
     while (!decoder->done()) {
       auto piece = decoder->decode(in.substr(0, 4096));

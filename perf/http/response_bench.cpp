@@ -278,7 +278,7 @@ BENCHMARK_CAPTURE(exchange_baseline, epoll, backend_kind::epoll)
 // A sink that drops everything: response_build measures the handler's side only.
 class discard_sink final : public http::detail::response_sink {
  public:
-  void send_head(const http::response&, bool) override {}
+  void send_head(const http::response&) override {}
   void send_piece(std::string_view) override {}
   void flush() override {}
 };

@@ -63,7 +63,7 @@ TEST(ClientConnection, PipelinesRequestsAndReadsAnswersInOrder) {
     EXPECT_TRUE(c.reusable());
 
     ASSERT_TRUE(c.read_head(soon()));
-    EXPECT_EQ(c.head().framing, response_framing::chunked);
+    EXPECT_EQ(c.head().framing, body_framing::chunked);
     char small[2];
     std::string body;
     for (;;) {
@@ -76,7 +76,7 @@ TEST(ClientConnection, PipelinesRequestsAndReadsAnswersInOrder) {
     EXPECT_EQ(c.body_read(), 5u);
 
     ASSERT_TRUE(c.read_head(soon()));
-    EXPECT_EQ(c.head().framing, response_framing::none);  // HEAD: no body despite Content-Length
+    EXPECT_EQ(c.head().framing, body_framing::none);  // HEAD: no body despite Content-Length
     EXPECT_TRUE(c.body_done());
     EXPECT_EQ(c.in_flight(), 0u);
     EXPECT_TRUE(c.reusable());
@@ -120,7 +120,7 @@ TEST(ClientConnection, UntilCloseBody) {
     auto c = connect_to(srv);
     ASSERT_TRUE(c.write_request("GET", "/", "test", {}, ""));
     ASSERT_TRUE(c.read_head(soon()));
-    EXPECT_EQ(c.head().framing, response_framing::until_close);
+    EXPECT_EQ(c.head().framing, body_framing::until_close);
     EXPECT_EQ(read_all(c), "all of it, until the end");
     EXPECT_TRUE(c.body_done());
     EXPECT_FALSE(c.reusable());

@@ -51,7 +51,7 @@ TEST(ResponseParser, ContentLength) {
   EXPECT_EQ(h.headers[0].value, "text/plain");
   EXPECT_EQ(h.header("content-length"), "5");
   EXPECT_TRUE(h.keep_alive);
-  EXPECT_EQ(h.framing, response_framing::content_length);
+  EXPECT_EQ(h.framing, body_framing::content_length);
   EXPECT_EQ(h.content_length, 5u);
   EXPECT_FALSE(h.informational());
 }
@@ -72,7 +72,7 @@ TEST(ResponseParser, Chunked) {
   std::string in = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Trailer: 1\r\n\r\n";
   auto r = parse_all_ways(p, in);
   ASSERT_TRUE(r) << r.error().message();
-  EXPECT_EQ(p.head().framing, response_framing::chunked);
+  EXPECT_EQ(p.head().framing, body_framing::chunked);
   EXPECT_TRUE(p.head().keep_alive);
 
   // The body, trailers included, goes through body_decoder.
@@ -94,19 +94,19 @@ TEST(ResponseParser, UntilClose) {
   response_parser p;
   auto r = parse_all_ways(p, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n");
   ASSERT_TRUE(r);
-  EXPECT_EQ(p.head().framing, response_framing::until_close);
+  EXPECT_EQ(p.head().framing, body_framing::until_close);
   EXPECT_FALSE(p.head().keep_alive);
 
   r = parse_all_ways(p, "HTTP/1.0 200 OK\r\n\r\n");
   ASSERT_TRUE(r);
   EXPECT_EQ(p.head().version, 10u);
-  EXPECT_EQ(p.head().framing, response_framing::until_close);
+  EXPECT_EQ(p.head().framing, body_framing::until_close);
   EXPECT_FALSE(p.head().keep_alive);
 
   // A transfer coding other than chunked last: the body runs to the close.
   r = parse_all_ways(p, "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n");
   ASSERT_TRUE(r) << r.error().message();
-  EXPECT_EQ(p.head().framing, response_framing::until_close);
+  EXPECT_EQ(p.head().framing, body_framing::until_close);
   EXPECT_FALSE(p.head().keep_alive);
 }
 
@@ -118,7 +118,7 @@ TEST(ResponseParser, KeepAlive) {
   EXPECT_FALSE(p.head().keep_alive);
   ASSERT_TRUE(parse_all_ways(p, "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\n"));
   EXPECT_TRUE(p.head().keep_alive);
-  EXPECT_EQ(p.head().framing, response_framing::content_length);
+  EXPECT_EQ(p.head().framing, body_framing::content_length);
   ASSERT_TRUE(parse_all_ways(p, "HTTP/1.1 200 OK\r\nConnection: Keep-Alive, Close\r\nContent-Length: 0\r\n\r\n"));
   EXPECT_FALSE(p.head().keep_alive);
 }
@@ -126,16 +126,16 @@ TEST(ResponseParser, KeepAlive) {
 TEST(ResponseParser, NoBodyForHeadAnd204And304) {
   response_parser p;
   ASSERT_TRUE(parse_all_ways(p, "HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n", request_kind::head));
-  EXPECT_EQ(p.head().framing, response_framing::none);
+  EXPECT_EQ(p.head().framing, body_framing::none);
   EXPECT_TRUE(p.head().keep_alive);
   EXPECT_EQ(p.kind(), request_kind::head);
   ASSERT_TRUE(parse_all_ways(p, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", request_kind::head));
-  EXPECT_EQ(p.head().framing, response_framing::none);
+  EXPECT_EQ(p.head().framing, body_framing::none);
   ASSERT_TRUE(parse_all_ways(p, "HTTP/1.1 204 No Content\r\n\r\n"));
-  EXPECT_EQ(p.head().framing, response_framing::none);
+  EXPECT_EQ(p.head().framing, body_framing::none);
   EXPECT_TRUE(p.head().keep_alive);
   ASSERT_TRUE(parse_all_ways(p, "HTTP/1.1 304 Not Modified\r\nContent-Length: 50\r\n\r\n"));
-  EXPECT_EQ(p.head().framing, response_framing::none);
+  EXPECT_EQ(p.head().framing, body_framing::none);
   EXPECT_TRUE(p.head().keep_alive);
 }
 
@@ -154,7 +154,7 @@ TEST(ResponseParser, InterimResponsesAreReported) {
     ASSERT_NE(*r, 0u);
     seen.push_back(p.head().status);
     if (p.head().informational()) {
-      EXPECT_EQ(p.head().framing, response_framing::none);
+      EXPECT_EQ(p.head().framing, body_framing::none);
       if (p.head().status == 103) {
         EXPECT_EQ(p.head().header("link"), "</style.css>; rel=preload");
       }
@@ -276,12 +276,12 @@ std::string errc_name(std::error_code ec) {
   return ec.message();
 }
 
-const char* framing_name(response_framing f) {
+const char* framing_name(body_framing f) {
   switch (f) {
-    case response_framing::none: return "none";
-    case response_framing::content_length: return "content-length";
-    case response_framing::chunked: return "chunked";
-    case response_framing::until_close: return "until-close";
+    case body_framing::none: return "none";
+    case body_framing::content_length: return "content-length";
+    case body_framing::chunked: return "chunked";
+    case body_framing::until_close: return "until-close";
   }
   return "?";
 }
@@ -329,21 +329,21 @@ std::string run_case(const testing::test_case& c, const std::vector<std::size_t>
     for (auto& f : h.headers) log += "header " + std::string(f.name) + ": " + std::string(f.value) + "\n";
     log += h.keep_alive ? "keep-alive yes\n" : "keep-alive no\n";
     log += "framing " + std::string(framing_name(h.framing));
-    if (h.framing == response_framing::content_length) log += " " + std::to_string(h.content_length);
+    if (h.framing == body_framing::content_length) log += " " + std::to_string(h.content_length);
     log += "\n";
     const auto framing = h.framing;
     const auto length = h.content_length;
     buf.erase(0, head);
-    if (framing == response_framing::none) continue;
+    if (framing == body_framing::none) continue;
     std::string body;
-    if (framing == response_framing::until_close) {
+    if (framing == body_framing::until_close) {
       while (more()) {
       }
       body = buf;
       buf.clear();
     } else {
       auto dec = body_decoder::create(
-          framing == response_framing::chunked ? body_framing::chunked : body_framing::content_length, length,
+          framing == body_framing::chunked ? body_framing::chunked : body_framing::content_length, length,
           {.max_body_size = UINT64_MAX});
       if (!dec) return log + "error " + errc_name(dec.error()) + "\n";
       while (!dec->done()) {
