@@ -1,5 +1,7 @@
 #include <dusty/http/ws/deflate.hpp>
 
+#include <dusty/http/detail/ascii.hpp>
+
 #include <zlib.h>
 
 #include <algorithm>
@@ -10,18 +12,8 @@
 namespace dusty::http::ws {
 namespace {
 
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  return std::ranges::equal(a, b, [](char x, char y) {
-    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-    return lower(x) == lower(y);
-  });
-}
+using detail::iequals;
+using detail::trim_ows;
 
 std::optional<int> window_bits(std::string_view v) noexcept {
   if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
@@ -34,17 +26,17 @@ std::optional<int> window_bits(std::string_view v) noexcept {
 // One offer: "permessage-deflate; param[=value]; ...".
 std::optional<deflate_params> accept_offer(std::string_view offer) {
   auto semi = offer.find(';');
-  if (!iequals(trim(offer.substr(0, semi)), "permessage-deflate")) return std::nullopt;
+  if (!iequals(trim_ows(offer.substr(0, semi)), "permessage-deflate")) return std::nullopt;
   deflate_params p;
   bool seen[4] = {};
   while (semi != std::string_view::npos) {
     offer.remove_prefix(semi + 1);
     semi = offer.find(';');
-    auto param = trim(offer.substr(0, semi));
+    auto param = trim_ows(offer.substr(0, semi));
     auto eq = param.find('=');
-    auto name = trim(param.substr(0, eq));
+    auto name = trim_ows(param.substr(0, eq));
     std::optional<std::string_view> value;
-    if (eq != std::string_view::npos) value = trim(param.substr(eq + 1));
+    if (eq != std::string_view::npos) value = trim_ows(param.substr(eq + 1));
     int which = iequals(name, "server_no_context_takeover")   ? 0
                 : iequals(name, "client_no_context_takeover") ? 1
                 : iequals(name, "server_max_window_bits")     ? 2

@@ -1,6 +1,7 @@
 #include <dusty/http/ws/handshake.hpp>
 
 #include <dusty/http/codec/base64.hpp>
+#include <dusty/http/detail/ascii.hpp>
 
 #include <openssl/evp.h>
 
@@ -10,18 +11,8 @@
 namespace dusty::http::ws {
 namespace {
 
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  return std::ranges::equal(a, b, [](char x, char y) {
-    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-    return lower(x) == lower(y);
-  });
-}
+using detail::iequals;
+using detail::trim_ows;
 
 // Calls fn(item) for each comma-separated item of every field called `name`.
 template <class F>
@@ -31,7 +22,7 @@ void for_each_item(const request& req, std::string_view name, F&& fn) {
     std::string_view v = f.value;
     while (!v.empty()) {
       auto comma = v.find(',');
-      auto item = trim(v.substr(0, comma));
+      auto item = trim_ows(v.substr(0, comma));
       if (!item.empty()) fn(item);
       if (comma == std::string_view::npos) break;
       v.remove_prefix(comma + 1);
@@ -72,10 +63,10 @@ handshake_answer check_handshake(const request& req, const route_options& option
   if (req.protocol() != "HTTP/1.1") return refuse(400, "a WebSocket upgrade needs HTTP/1.1");
   if (!has_token(req, "Connection", "upgrade")) return refuse(400, "Connection must include upgrade");
   auto version = req.header("Sec-WebSocket-Version");
-  if (!version || trim(*version) != "13") return refuse(426, "Sec-WebSocket-Version must be 13");
+  if (!version || trim_ows(*version) != "13") return refuse(426, "Sec-WebSocket-Version must be 13");
   auto key = req.header("Sec-WebSocket-Key");
   if (!key) return refuse(400, "Sec-WebSocket-Key missing");
-  auto k = trim(*key);
+  auto k = trim_ows(*key);
   // 16 random bytes in base64 are exactly 24 characters ending in "==".
   auto decoded = k.size() == 24 ? base64_decode(k) : std::nullopt;
   if (!decoded || decoded->size() != 16 || k.find_first_not_of(
@@ -83,7 +74,7 @@ handshake_answer check_handshake(const request& req, const route_options& option
     return refuse(400, "Sec-WebSocket-Key is not 16 bytes in base64");
   if (!options.origins.empty()) {
     if (auto origin = req.header("Origin")) {
-      auto o = trim(*origin);
+      auto o = trim_ows(*origin);
       if (std::ranges::find(options.origins, o) == options.origins.end()) return refuse(403, "Origin not allowed");
     }
   }
