@@ -112,7 +112,7 @@ TEST(testing, header_values_keep_every_field) {
 
 TEST(testing, version_sets_the_protocol) {
   auto protocol = [](const ht::request_builder& b) {
-    return b.call([](request& req, response& res) { res.body = std::string(req.protocol()); }).body();
+    return std::string(b.call([](request& req, response& res) { res.body = std::string(req.protocol()); }).body());
   };
   EXPECT_EQ(protocol(ht::request_builder()), "HTTP/1.1");
   EXPECT_EQ(protocol(ht::request_builder().version(10)), "HTTP/1.0");
