@@ -189,6 +189,11 @@ result<void> buffered_stream::writev(std::span<const iovec> bufs, deadline d) {
   return next_->writev(bufs, d);
 }
 
+result<void> buffered_stream::send_file(int file_fd, std::uint64_t offset, std::uint64_t count, deadline d) {
+  if (auto r = flush(d); !r) return r;
+  return next_->send_file(file_fd, offset, count, d);
+}
+
 result<void> buffered_stream::flush(deadline d) {
   if (out_len_ == 0) return {};
   auto r = next_->write({out_, out_len_}, d);

@@ -31,6 +31,7 @@
 #include <sys/uio.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string_view>
 
@@ -103,6 +104,9 @@ class buffered_stream {
   }
   /// Sends what is buffered followed by `bufs`, without copying the payloads.
   result<void> writev(std::span<const iovec> bufs, deadline d = no_deadline);
+  /// Sends what is buffered, then `count` bytes of a file from `offset` through
+  /// stream::send_file (without copying, on a connection).
+  result<void> send_file(int file_fd, std::uint64_t offset, std::uint64_t count, deadline d = no_deadline);
   /// Sends what is buffered, then gives the output buffer back.
   result<void> flush(deadline d = no_deadline);
   /// Bytes written but not yet sent.

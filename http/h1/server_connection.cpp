@@ -2,6 +2,7 @@
 
 #include <dusty/core/error.hpp>
 #include <dusty/core/fiber.hpp>
+#include <dusty/core/log.hpp>
 #include <dusty/http/detail/date_cache.hpp>
 #include <dusty/http/detail/exchange.hpp>
 #include <dusty/http/detail/request_access.hpp>
@@ -12,6 +13,7 @@
 #include <dusty/net/buffered_stream.hpp>
 #include <dusty/net/error.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 
@@ -177,6 +179,11 @@ class connection_sink final : public detail::response_sink {
       if (chunked_ && head_->method != method::head) put(last_chunk);
       return;
     }
+    if (const file_range* file = res.used_writer() ? nullptr : res.body.file()) {
+      write_head(res, file->length);
+      if (head_->method != method::head && status_allows_body(res.status)) send_file(*file);
+      return;
+    }
     std::string_view body = res.used_writer() ? res.writer_body() : res.body.view();
     write_head(res, body.size());
     if (head_->method != method::head && status_allows_body(res.status)) put(body);
@@ -236,6 +243,21 @@ class connection_sink final : public detail::response_sink {
       out_ += "Connection: keep-alive\r\n";
     out_ += "\r\n";
     put(out_);
+  }
+
+  // The write timeout is for a client that stops reading, not a bound on a download: each
+  // piece gets it afresh.
+  void send_file(const file_range& file) {
+    constexpr std::uint64_t piece = 4 << 20;
+    for (std::uint64_t sent = 0; sent < file.length;) {
+      std::uint64_t n = std::min(piece, file.length - sent);
+      if (auto r = io_.send_file(file.file->get(), file.offset + sent, n, after(state_.config.timeouts.write)); !r) {
+        if (r.error() == net::errc::file_truncated)
+          log::warn("a file shrank while it was sent; closing the connection after ", sent, " of ", file.length, " bytes");
+        throw client_gone("file body not sent: " + r.error().message());
+      }
+      sent += n;
+    }
   }
 
   void put(std::string_view bytes) {
