@@ -253,7 +253,8 @@ class connection_sink final : public detail::response_sink {
       std::uint64_t n = std::min(piece, file.length - sent);
       if (auto r = io_.send_file(file.file->get(), file.offset + sent, n, after(state_.config.timeouts.write)); !r) {
         if (r.error() == net::errc::file_truncated)
-          log::warn("a file shrank while it was sent; closing the connection after ", sent, " of ", file.length, " bytes");
+          log::warn("a file shrank while it was sent: closing the connection short of the ", file.length,
+                    " bytes announced");
         throw client_gone("file body not sent: " + r.error().message());
       }
       sent += n;
