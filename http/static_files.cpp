@@ -39,6 +39,8 @@ class static_root {
   void serve(request& req, response& res) {
     auto path = files::relative_path(req.glob(), options_.hidden_files);
     if (path.status) return refuse(res, path.status, path.why);
+    // The router matches "/x/" like "/x", so the glob has lost a trailing '/': the path has not.
+    if (req.path().ends_with('/')) path.directory = true;
     auto& cache = local_cache();
     auto entry = cache.lookup(path.path);
     if (entry->what == file_entry::kind::directory) return serve_directory(req, res, cache, path.path);

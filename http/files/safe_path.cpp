@@ -17,7 +17,8 @@ path_check relative_path(std::string_view raw, bool allow_hidden) {
   if (decoded.find('\0') != std::string::npos) return refuse(400, "NUL in path");
   if (decoded.find('\\') != std::string::npos) return refuse(400, "backslash in path");
   if (!ws::valid_utf8(decoded)) return refuse(400, "path is not valid UTF-8");
-  out.directory = decoded.empty() || decoded.back() == '/';
+  // The last segment decides: "a/", "a/." and "" name directories.
+  out.directory = decoded.empty() || decoded.back() == '/' || decoded == "." || decoded.ends_with("/.");
 
   std::string_view rest = decoded;
   while (!rest.empty()) {

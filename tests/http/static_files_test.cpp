@@ -101,8 +101,9 @@ TEST(StaticFiles, DirectoriesIndexAndListing) {
                     [](auto& b) { b.path("/empty/").glob("empty/"); });
   EXPECT_EQ(listed.status(), 200);
   EXPECT_NE(listed.body().find("Index of /empty/"), std::string::npos);
-  // "file/" names a directory that is not there.
+  // "file/" names a directory that is not there; the router hands "one.txt" as the glob.
   EXPECT_EQ(get(h, "one.txt/", [](auto& b) { b.path("/one.txt/").glob("one.txt/"); }).status(), 404);
+  EXPECT_EQ(get(h, "one.txt", [](auto& b) { b.path("/one.txt/").glob("one.txt"); }).status(), 404);
 }
 
 TEST(StaticFiles, RefusesWhatMustNotBeServed) {

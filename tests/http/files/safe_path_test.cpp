@@ -18,6 +18,7 @@ TEST(SafePath, DecodesOnceAndCollapsesEmptyAndDotSegments) {
   EXPECT_EQ(files::relative_path("a//./b/", false).path, "a/b");
   EXPECT_TRUE(files::relative_path("a//./b/", false).directory);
   EXPECT_FALSE(files::relative_path("a/b", false).directory);
+  EXPECT_TRUE(files::relative_path("a/b/.", false).directory);
   EXPECT_EQ(files::relative_path("", false).path, "");
   EXPECT_TRUE(files::relative_path("", false).directory);
   // Decoded once: "%252e%252e" is the literal name "%2e%2e", not "..".
