@@ -3,6 +3,7 @@
 // not do (plaintext HTTP on the TLS port, garbage, a truncated or slow ClientHello).
 // Certificates are made at test time by tests/net/tls/make_certs.py.
 #include <dusty/http/static_files.hpp>
+#include <dusty/http/ws/client.hpp>
 
 #include "server_support.hpp"
 
@@ -67,6 +68,9 @@ const std::string& files_dir() {
 void routes(server<>& srv) {
   srv.get("/", [](request&, response& res) { res.body = "hello over tls"; });
   srv.get("/files/*", static_files(files_dir()));
+  srv.websocket("/ws", [](request&, ws::session& s) {
+    while (auto m = s.receive()) s.send(*m);
+  });
   srv.post("/upload", [](request& req, response& res) {
     std::size_t size = 0;
     std::uint64_t h = 14695981039346656037ull;
@@ -191,6 +195,29 @@ TEST(server_tls, a_file_body_goes_out_through_tls) {
   std::ifstream got(out.path("big.bin"), std::ios::binary);
   std::string body{std::istreambuf_iterator<char>(got), std::istreambuf_iterator<char>()};
   EXPECT_TRUE(body == pattern(3 << 20, 5).substr(1000)) << "size " << body.size();
+}
+
+TEST(server_tls, wss_client_echo) {
+  tls_server srv;
+  std::string url = "wss" + srv.url("/ws").substr(5);  // https://localhost:N/ws -> wss://
+  dusty::runtime rt(dusty::test::shards(1));
+  dusty::test::run(rt, [&] {
+    auto ws = ws::connect(url, {.tls = {.ca_file = cert("ca")}});
+    std::string big = pattern(300'000, 8);
+    ASSERT_TRUE(ws->send_binary(big));
+    auto m = ws->receive();
+    ASSERT_TRUE(m);
+    EXPECT_TRUE(m->data == big);
+    ws->close();
+    EXPECT_EQ(ws->closed_with().code, ws::close_code::normal);
+    // Without the test CA the certificate does not verify, and the error says so.
+    try {
+      ws::connect(url);
+      ADD_FAILURE() << "an untrusted certificate was accepted";
+    } catch (const client_error& e) {
+      EXPECT_THAT(std::string(e.what()), HasSubstr("certificate"));
+    }
+  });
 }
 
 TEST(server_tls, python_ssl_and_requests) {
