@@ -112,6 +112,13 @@ class buffered_stream {
   /// Bytes written but not yet sent.
   std::size_t pending_output() const noexcept { return out_len_; }
 
+  // ---- traffic ----
+
+  /// Bytes received from the next layer so far (buffered or handed out).
+  std::uint64_t bytes_received() const noexcept { return received_; }
+  /// Bytes given to write()/writev() so far, sent or still buffered.
+  std::uint64_t bytes_written() const noexcept { return written_; }
+
  private:
   static std::span<std::byte> lazy_buffer(void* self);
   void make_room();
@@ -126,6 +133,8 @@ class buffered_stream {
   std::size_t in_end_ = 0;
   std::byte* out_ = nullptr;  // a pool block, or null
   std::size_t out_len_ = 0;
+  std::uint64_t received_ = 0;
+  std::uint64_t written_ = 0;
 };
 
 }  // namespace dusty::net
