@@ -207,6 +207,7 @@ result<void> buffered_stream::writev(std::span<const iovec> bufs, deadline d) {
 
 result<void> buffered_stream::send_file(int file_fd, std::uint64_t offset, std::uint64_t count, deadline d) {
   if (auto r = flush(d); !r) return r;
+  written_ += count;
   return next_->send_file(file_fd, offset, count, d);
 }
 

@@ -116,7 +116,7 @@ class buffered_stream {
 
   /// Bytes received from the next layer so far (buffered or handed out).
   std::uint64_t bytes_received() const noexcept { return received_; }
-  /// Bytes given to write()/writev() so far, sent or still buffered.
+  /// Bytes given to write()/writev()/send_file() so far, sent or still buffered.
   std::uint64_t bytes_written() const noexcept { return written_; }
 
  private:
