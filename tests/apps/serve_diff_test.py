@@ -60,39 +60,10 @@ import urllib.parse
 
 import requests
 
+from diff_support import check, failures, free_port, passed, wait_listening
+
 TIMEOUT = 10  # seconds, for any single request
 MIB = 1024 * 1024
-passed = 0
-failures = []
-
-
-def check(cond, what, detail=""):
-    global passed
-    if cond:
-        passed += 1
-    else:
-        failures.append(what + (": " + detail if detail else ""))
-        print("FAIL", what, detail[:2000], flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_listening(port, proc, deadline):
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("server exited with status %s" % proc.returncode)
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("server did not listen on port %d" % port)
-
-
 # ---- the tree --------------------------------------------------------------------------
 
 TEXT = "".join("line %05d: the quick brown fox jumps over the lazy dog, ünïcødé ✓\n" % i for i in range(700))
@@ -833,7 +804,7 @@ def main():
                 pass
     shutil.rmtree(tmp, ignore_errors=True)
     print("took %.1f s" % (time.monotonic() - started))
-    print("serve_diff: %d passed, %d failed" % (passed, len(failures)))
+    print("serve_diff: %d passed, %d failed" % (passed(), len(failures)))
     return 1 if failures else 0
 
 
