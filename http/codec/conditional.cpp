@@ -19,16 +19,22 @@ constexpr std::array<std::string_view, 7> weekdays = {"Sun", "Mon", "Tue", "Wed"
 bool is_etagc(unsigned char c) noexcept { return c == 0x21 || (c >= 0x23 && c != 0x7f); }
 
 // Calls fn(tag) for each well-formed member of an entity-tag list; "*" is reported by
-// the return value instead.
+// the return value instead. A member ends at the first comma after its closing quote: an
+// opaque tag may itself hold commas (etagc).
 template <class Fn>
 bool for_each_tag(std::string_view list, Fn&& fn) {
+  constexpr auto npos = std::string_view::npos;
   if (detail::trim_ows(list) == "*") return true;
   while (!list.empty()) {
-    auto comma = list.find(',');
+    auto at = list.find_first_not_of(" \t");
+    if (at == npos) break;
+    if (list.substr(at).starts_with("W/")) at += 2;
+    auto close = at < list.size() && list[at] == '"' ? list.find('"', at + 1) : at;
+    auto comma = close == npos ? npos : list.find(',', close);
     if (auto tag = parse_etag(list.substr(0, comma))) {
       if (fn(*tag)) return false;
     }
-    if (comma == std::string_view::npos) break;
+    if (comma == npos) break;
     list.remove_prefix(comma + 1);
   }
   return false;

@@ -43,6 +43,11 @@ TEST(conditional, if_none_match_lists_and_star) {
   EXPECT_TRUE(http::if_none_match("W/\"a\"", "\"a\""));
   EXPECT_TRUE(http::if_none_match("\"x\", W/\"a\"", "W/\"a\""));
   EXPECT_TRUE(http::if_none_match(" * ", "\"a\""));
+  // Found by tests/fuzz/range_conditional: a comma is an etagc, so it does not split a tag.
+  EXPECT_TRUE(http::if_none_match("\"a,b\"", "\"a,b\""));
+  EXPECT_TRUE(http::if_none_match("\"x\", W/\"a,b\" , \"y\"", "\"a,b\""));
+  EXPECT_FALSE(http::if_none_match("\"a,b\"", "\"a\""));
+  EXPECT_TRUE(http::if_match("junk, \"a,\"", "\"a,\""));
   EXPECT_TRUE(http::if_none_match("*", ""));
   EXPECT_FALSE(http::if_none_match("\"x\", \"y\"", "\"a\""));
   EXPECT_FALSE(http::if_none_match("garbage, \"y\"", "\"a\""));
