@@ -2,9 +2,10 @@
 //
 // Properties: find_cookie finds the first pair for_each_cookie reports under that name; a
 // parsed Set-Cookie that to_string() accepts parses back to the same cookie (Expires to
-// the second, the precision of the HTTP date it is written as; attributes whose values
-// start or end with a space aside).
+// the second, the precision of the HTTP date it is written as).
 #include <dusty/http/codec/cookie.hpp>
+
+#include <dusty/http/detail/ascii.hpp>
 
 #include "fuzz.hpp"
 
@@ -56,10 +57,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   auto again = set_cookie::parse(text);
   DUSTY_FUZZ_CHECK(again.has_value());
-  // "Domain=. x" keeps the space after dropping the dot, as RFC 6265 section 5.2.3 says
-  // (such a domain matches no host); printed, the space is trimmed away when read again.
-  auto padded = [](std::string_view v) { return !v.empty() && (v.front() <= ' ' || v.back() <= ' '); };
-  if (padded(c->domain) || padded(c->path)) return 0;
+  // Read again, the domain printed loses what parse() kept of a value like "..a" or ". a"
+  // as RFC 6265 section 5.2.3 says (the first dot only): spaces, then another dot.
+  auto domain = dusty::http::detail::trim_ows(c->domain);
+  if (domain.starts_with('.')) domain.remove_prefix(1);
+  c->domain = std::string(domain);
   DUSTY_FUZZ_CHECK(same(*c, *again));
   return 0;
 }
