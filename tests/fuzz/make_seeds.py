@@ -3,7 +3,8 @@
 
 HTTP/1 seeds come from the parser case files (tests/http/h1/data, the same unescaping as
 case_file.hpp); the others are written here. Run it again after changing either; the
-output is committed, so a fuzz run needs nothing but the clone.
+output is committed, so a fuzz run needs nothing but the clone. Inputs that once failed
+are kept beside the seeds as regress-*, which this script leaves alone.
 """
 import gzip
 import pathlib
