@@ -145,6 +145,10 @@ std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string
   if (tm.tm_mon < 0 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_year < 0) return std::nullopt;
   std::time_t t = timegm(&tm);
   if (t == static_cast<std::time_t>(-1)) return std::nullopt;
+  // system_clock counts nanoseconds in 64 bits, up to the year 2262: a later date (valid
+  // syntax) is clamped to the latest it can hold, where from_time_t would overflow.
+  constexpr auto latest = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::time_point::max());
+  if (t > latest.time_since_epoch().count()) return latest;
   return std::chrono::system_clock::from_time_t(t);
 }
 

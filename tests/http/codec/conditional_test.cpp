@@ -65,6 +65,15 @@ TEST(conditional, if_match_is_strong) {
   EXPECT_TRUE(http::if_match("\"b\", \"a\"", "\"a\""));
 }
 
+// Found by tests/fuzz/range_conditional: from_time_t overflowed (undefined behaviour)
+// for a date past system_clock's range.
+TEST(conditional, http_dates_past_the_clock_range_are_its_latest_second) {
+  auto latest = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::time_point::max());
+  EXPECT_EQ(http::parse_http_date("Sun, 06 Nov 3988 08:49:37 GMT"), latest);
+  EXPECT_EQ(http::parse_http_date("Fri, 31 Dec 9999 23:59:59 GMT"), latest);
+  EXPECT_EQ(http::parse_http_date(http::format_http_date(latest)), latest);
+}
+
 TEST(conditional, http_dates_in_three_forms) {
   auto expected = std::chrono::system_clock::from_time_t(784111777);  // 1994-11-06 08:49:37 UTC
   EXPECT_EQ(http::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), expected);
