@@ -86,10 +86,12 @@ void check_responses(std::string_view written, bool only_first) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const auto state = make_state();
   std::deque<std::string> reads;
+  std::string sent;
   for (auto rest = fuzz::text(data, size); !rest.empty();) {
     auto read = rest.substr(0, rest.find('\xff'));
     rest.remove_prefix(std::min(rest.size(), read.size() + 1));
     if (!read.empty()) reads.emplace_back(read);  // a stream never reads 0 bytes (eof instead)
+    sent += read;
   }
   net::testing::script_stream stream(std::move(reads));
 
@@ -104,6 +106,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     http::detail::connection_control control;
     h1::serve_connection(*state, stream, control, nullptr);
   });
-  check_responses(stream.written, fuzz::text(data, size).find("HEAD") != std::string_view::npos);
+  check_responses(stream.written, sent.find("HEAD") != std::string::npos);
   return 0;
 }
