@@ -111,6 +111,8 @@ void sleep_for(std::chrono::steady_clock::duration d) { sleep_until(std::chrono:
 
 void release_memory_while_parked() { detail::request_stack_trim(*detail::shard::in_fiber().sched().current()); }
 
+std::size_t live_fibers() { return detail::shard::in_fiber().sched().live(); }
+
 bool cancellation_pending() {
   auto& sh = detail::shard::in_fiber();
   return sh.sched().current()->cancellation_pending();

@@ -81,6 +81,11 @@ void sleep_until(std::chrono::steady_clock::time_point t);
 /// caller parks. Never suspends. Call from a fiber.
 void release_memory_while_parked();
 
+/// Fibers of the calling shard that have started and not yet finished (running, ready or
+/// parked), the runtime's own included. For monitoring. Never suspends; call from a
+/// shard's thread.
+std::size_t live_fibers();
+
 /// True when the calling fiber has been cancelled or a deadline scope around it expired.
 bool cancellation_pending();
 /// Throws cancelled_error when cancellation_pending().

@@ -43,6 +43,14 @@ result<std::size_t> read(int fd, std::span<std::byte> buf, deadline d) { return 
 
 result<std::size_t> write(int fd, std::span<const std::byte> buf, deadline d) { return io().write(fd, buf, d); }
 
+result<std::size_t> read_at(int fd, std::span<std::byte> buf, std::uint64_t offset, deadline d) {
+  return io().read_at(fd, buf, offset, d);
+}
+
+result<std::size_t> send_file(int sock_fd, int file_fd, std::uint64_t offset, std::size_t count, deadline d) {
+  return io().send_file(sock_fd, file_fd, offset, count, d);
+}
+
 void close(int fd) noexcept {
   if (fd < 0) return;
   if (auto* s = detail::shard::current()) s->io().forget(fd);

@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -81,6 +82,21 @@ result<std::size_t> sendv(int fd, std::span<const iovec> bufs, deadline d = no_d
 /// read(2)/write(2) for descriptors that are not sockets (pipes, eventfd, signalfd).
 result<std::size_t> read(int fd, std::span<std::byte> buf, deadline d = no_deadline);
 result<std::size_t> write(int fd, std::span<const std::byte> buf, deadline d = no_deadline);
+
+/// Reads at most buf.size() bytes of a file from `offset` (pread(2)); 0 at the end of
+/// the file. io_uring reads in the kernel's workers when the page cache misses, so the
+/// shard goes on running; epoll calls pread(2) and blocks the shard for that one read.
+result<std::size_t> read_at(int fd, std::span<std::byte> buf, std::uint64_t offset,
+                            deadline d = no_deadline);
+
+/// Sends up to `count` bytes of the file `file_fd` from `offset` on the socket `sock_fd`
+/// without copying them through user memory; returns how many were sent (0: the file
+/// ends at `offset`). epoll: sendfile(2). io_uring has no sendfile opcode: the bytes go
+/// file -> pipe by IORING_OP_SPLICE (in the kernel's workers, so a disk read never stalls
+/// the shard), then pipe -> socket by a non-blocking splice(2), waiting for POLLOUT when
+/// the socket is full; pipes come from a per-shard pool and go back empty.
+result<std::size_t> send_file(int sock_fd, int file_fd, std::uint64_t offset, std::size_t count,
+                              deadline d = no_deadline);
 
 /// Forgets the descriptor in the reactor and closes it. Fibers still waiting on it must
 /// have been cancelled first.

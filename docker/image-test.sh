@@ -120,7 +120,9 @@ check "default profile: the log says io_uring is unavailable and epoll is used" 
   log_has default "using epoll"
 check "default profile: serving on $cpus shards with epoll" log_has default "($cpus shards, epoll)"
 check "the server runs as uid 10001, not root" test "$(uid_of_pid1 default)" = 10001
-check "HEALTHCHECK (dusty-fetch /plaintext) passes" healthy default
+check "GET /readyz answers ready" wait_for "http://127.0.0.1:$port/readyz" "ready"
+check "GET /metrics answers Prometheus text" wait_for "http://127.0.0.1:$port/metrics" "dusty_http_requests_total"
+check "HEALTHCHECK (dusty-fetch /healthz) passes" healthy default
 check "every app in the image starts (dusty-hello, -httpbin, -fetch, -load, -echo --help)" apps_start default
 check "SIGTERM stops it gracefully: exit status 0 within 5 s" graceful_stop default
 echo "       (stopped in ${stop_ms} ms)"

@@ -12,11 +12,14 @@
 // event_stream) suspend; if the client has gone they throw client_gone, which the
 // server treats as the quiet end of the exchange.
 #include <dusty/core/arena.hpp>
+#include <dusty/core/file_descriptor.hpp>
 #include <dusty/http/fields.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstdint>
+#include <memory>
 #include <memory_resource>
 #include <optional>
 #include <stdexcept>
@@ -69,13 +72,33 @@ class response_sink {
 };
 }  // namespace detail
 
-/// A response body that either borrows (string literals, views of long-lived data) or
-/// owns (std::string) its bytes. Assigning a std::string lvalue copies it.
+/// A byte range of an open file, as a response body: sent from the page cache to the
+/// socket without passing through user memory where the connection allows (sendfile,
+/// splice; see net::stream::send_file). Shared, so that a cache of open files and the
+/// responses in flight can hold the same descriptor. If the file shrinks while it is
+/// sent, the connection is closed: a client never gets fewer bytes than announced
+/// without knowing it.
+struct file_range {
+  std::shared_ptr<const dusty::file_descriptor> file;
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+};
+
+/// A response body that either borrows (string literals, views of long-lived data), owns
+/// (std::string) or shares (share()) its bytes, or names a range of an open file
+/// (file_range). Assigning a std::string lvalue copies it.
 class response_body {
  public:
   response_body& operator=(std::string_view v) noexcept {
     view_ = v;
     owned_.clear();
+    owner_.reset();
+    file_.reset();
+    return *this;
+  }
+  response_body& operator=(file_range f) noexcept {
+    *this = std::string_view();
+    file_ = std::move(f);
     return *this;
   }
   response_body& operator=(const char* v) noexcept { return *this = std::string_view(v); }
@@ -83,17 +106,31 @@ class response_body {
   response_body& operator=(std::string&& s) noexcept {
     owned_ = std::move(s);
     view_ = owned_;
+    owner_.reset();
+    file_.reset();
     return *this;
   }
+  /// Borrows `bytes`, which `owner` keeps alive for as long as the body needs them: how a
+  /// cache hands out what it holds without a copy, even if it drops the entry meanwhile.
+  void share(std::shared_ptr<const void> owner, std::string_view bytes) noexcept {
+    *this = bytes;
+    owner_ = std::move(owner);
+  }
+  /// The bytes in memory; empty for a file body.
   std::string_view view() const noexcept { return view_; }
   operator std::string_view() const noexcept { return view_; }
-  std::size_t size() const noexcept { return view_.size(); }
-  bool empty() const noexcept { return view_.empty(); }
+  /// The file range, for a file body; null otherwise.
+  const file_range* file() const noexcept { return file_ ? &*file_ : nullptr; }
+  /// Bytes to send, in memory or from the file.
+  std::uint64_t size() const noexcept { return file_ ? file_->length : view_.size(); }
+  bool empty() const noexcept { return size() == 0; }
   friend bool operator==(const response_body& b, std::string_view s) noexcept { return b.view_ == s; }
 
  private:
   std::string_view view_;
   std::string owned_;
+  std::shared_ptr<const void> owner_;
+  std::optional<file_range> file_;
 };
 
 /// One Server-Sent Event. Empty fields are omitted; `data` may span lines.

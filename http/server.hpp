@@ -23,6 +23,8 @@
 // Register routes and middleware before start(); from then on the table is read by
 // every shard at once and must not change. start(), stop() and listen() are called from
 // a fiber (usually the runtime's main fiber) and suspend.
+#include <dusty/core/error.hpp>
+#include <dusty/core/fiber.hpp>
 #include <dusty/core/log.hpp>
 #include <dusty/core/runtime.hpp>
 #include <dusty/core/sharded.hpp>
@@ -32,6 +34,7 @@
 #include <dusty/http/detail/shard_server.hpp>
 #include <dusty/http/handler.hpp>
 #include <dusty/http/server_config.hpp>
+#include <dusty/http/server_stats.hpp>
 #include <dusty/http/ws/session.hpp>
 #include <dusty/net/tls/context.hpp>
 #include <dusty/net/tls/counters.hpp>
@@ -204,11 +207,26 @@ class server : public route_scope<App> {
     }
   }
 
-  /// Stops gracefully on every shard (see shard_server::stop), then destroys the Apps.
+  /// Stops gracefully: first draining() turns true on every shard (over the cross-core
+  /// queues, so a shard reads its own flag), and the server goes on serving for
+  /// timeouts.drain_notice; then every shard stops accepting, closes idle connections
+  /// and gives busy ones timeouts.drain to finish; then the Apps are destroyed. Suspends
+  /// until all of that is done.
   void stop() {
     if (!started_) return;
     started_ = false;
     reload_signal_.reset();
+    shards_.invoke_on_all([](detail::shard_server& s) { s.begin_drain(); });
+    if (auto notice = state_->config.timeouts.drain_notice; notice.count() > 0) {
+      try {
+        sleep_for(notice);
+      } catch (const cancelled_error&) {
+        // Asked to hurry (a second signal): drain now.
+      }
+    }
+    // Every shard drains before any shard_server is destroyed, so a handler still
+    // running (a /metrics scrape) finds every shard's instance in place.
+    shards_.invoke_on_all([](detail::shard_server& s) { s.stop(); });
     shards_.stop();
     apps_.stop();
   }
@@ -245,6 +263,22 @@ class server : public route_scope<App> {
     std::vector<net::tls::counters> out;
     for (unsigned i = 0; i < shard_count(); ++i)
       out.push_back(shards_.invoke_on(i, [](detail::shard_server&) { return net::tls::shard_counters(); }));
+    return out;
+  }
+
+  /// True once stop() has begun: the server is draining and should get no new work.
+  /// Reads the calling shard's own flag (set on every shard when the stop begins, before
+  /// the drain notice). From a handler or any fiber of a shard, after start() and until
+  /// stop() has returned; never suspends. http/health.hpp's /readyz answers 503 on it.
+  bool draining() { return shards_.local().draining(); }
+
+  /// Each shard's counters (connections, requests by status class, bytes, latency;
+  /// http/server_stats.hpp), index = shard, gathered over the cross-core queues. From a
+  /// fiber (a handler too) after start() and until stop() has returned; suspends.
+  std::vector<server_stats> stats() {
+    std::vector<server_stats> out;
+    for (unsigned i = 0; i < shard_count(); ++i)
+      out.push_back(shards_.invoke_on(i, [](detail::shard_server& s) { return s.stats(); }));
     return out;
   }
 

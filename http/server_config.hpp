@@ -62,8 +62,14 @@ struct server_config {
     /// Time for each write to the client; a client that stops reading is dropped.
     /// Default: 30 s.
     std::chrono::milliseconds write{30'000};
+    /// On stop(): how long the server goes on accepting and serving as before while
+    /// server::draining() is true (and http/health.hpp's /readyz answers 503), before it
+    /// stops accepting: time for load balancers that learn of a stop only by probing
+    /// readiness to stop sending. On Kubernetes a preStop sleep does this job instead
+    /// (docker/k8s/). Default: 0 (stop accepting at once).
+    std::chrono::milliseconds drain_notice{0};
     /// On stop(): how long in-flight requests may take to finish before they are
-    /// cancelled. Default: 10 s.
+    /// cancelled (after drain_notice). Default: 10 s.
     std::chrono::milliseconds drain{10'000};
     /// When the server closes a connection while the client may still be sending (a
     /// body the handler left unread, a rejected request), it first reads and discards

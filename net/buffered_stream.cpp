@@ -26,7 +26,9 @@ buffered_stream::buffered_stream(buffered_stream&& o) noexcept
       in_begin_(std::exchange(o.in_begin_, 0)),
       in_end_(std::exchange(o.in_end_, 0)),
       out_(std::exchange(o.out_, nullptr)),
-      out_len_(std::exchange(o.out_len_, 0)) {}
+      out_len_(std::exchange(o.out_len_, 0)),
+      received_(std::exchange(o.received_, 0)),
+      written_(std::exchange(o.written_, 0)) {}
 
 buffered_stream& buffered_stream::operator=(buffered_stream&& o) noexcept {
   if (this != &o) {
@@ -40,6 +42,8 @@ buffered_stream& buffered_stream::operator=(buffered_stream&& o) noexcept {
     in_end_ = std::exchange(o.in_end_, 0);
     out_ = std::exchange(o.out_, nullptr);
     out_len_ = std::exchange(o.out_len_, 0);
+    received_ = std::exchange(o.received_, 0);
+    written_ = std::exchange(o.written_, 0);
   }
   return *this;
 }
@@ -110,13 +114,19 @@ result<std::size_t> buffered_stream::fill(deadline d) {
       }
     } guard{this};
     auto n = next_->read_lazy(std::min(block, max_input_), {&lazy_buffer, this}, d);
-    if (n) in_end_ += *n;
+    if (n) {
+      in_end_ += *n;
+      received_ += *n;
+    }
     return n;
   }
   make_room();
   std::size_t room = std::min(in_cap_ - in_end_, max_input_ - live);
   auto n = next_->read_some({in_ + in_end_, room}, d);
-  if (n) in_end_ += *n;
+  if (n) {
+    in_end_ += *n;
+    received_ += *n;
+  }
   return n;
 }
 
@@ -139,7 +149,11 @@ result<std::size_t> buffered_stream::read_until(std::string_view delimiter, std:
 result<std::size_t> buffered_stream::read_some(std::span<std::byte> buf, deadline d) {
   if (buf.empty()) return std::size_t{0};
   if (in_begin_ == in_end_) {
-    if (buf.size() >= block) return next_->read_some(buf, d);
+    if (buf.size() >= block) {
+      auto n = next_->read_some(buf, d);
+      if (n) received_ += *n;
+      return n;
+    }
     if (auto n = fill(d); !n) return fail(n.error());
   }
   std::size_t n = std::min(buf.size(), in_end_ - in_begin_);
@@ -158,6 +172,7 @@ result<void> buffered_stream::read_exact(std::span<std::byte> buf, deadline d) {
 }
 
 result<void> buffered_stream::write(std::span<const std::byte> buf, deadline d) {
+  written_ += buf.size();
   if (out_len_ + buf.size() <= block) {
     if (buf.empty()) return {};
     if (!out_) out_ = block_pool::local().get();
@@ -173,6 +188,7 @@ result<void> buffered_stream::write(std::span<const std::byte> buf, deadline d) 
 }
 
 result<void> buffered_stream::writev(std::span<const iovec> bufs, deadline d) {
+  for (const auto& b : bufs) written_ += b.iov_len;
   if (out_len_ == 0) return next_->writev(bufs, d);
   // Put the buffered bytes in front of a short gather list; flush separately before a
   // long one rather than allocate a combined list.
@@ -187,6 +203,12 @@ result<void> buffered_stream::writev(std::span<const iovec> bufs, deadline d) {
   }
   if (auto r = flush(d); !r) return r;
   return next_->writev(bufs, d);
+}
+
+result<void> buffered_stream::send_file(int file_fd, std::uint64_t offset, std::uint64_t count, deadline d) {
+  if (auto r = flush(d); !r) return r;
+  written_ += count;
+  return next_->send_file(file_fd, offset, count, d);
 }
 
 result<void> buffered_stream::flush(deadline d) {

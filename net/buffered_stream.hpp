@@ -31,6 +31,7 @@
 #include <sys/uio.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string_view>
 
@@ -103,10 +104,20 @@ class buffered_stream {
   }
   /// Sends what is buffered followed by `bufs`, without copying the payloads.
   result<void> writev(std::span<const iovec> bufs, deadline d = no_deadline);
+  /// Sends what is buffered, then `count` bytes of a file from `offset` through
+  /// stream::send_file (without copying, on a connection).
+  result<void> send_file(int file_fd, std::uint64_t offset, std::uint64_t count, deadline d = no_deadline);
   /// Sends what is buffered, then gives the output buffer back.
   result<void> flush(deadline d = no_deadline);
   /// Bytes written but not yet sent.
   std::size_t pending_output() const noexcept { return out_len_; }
+
+  // ---- traffic ----
+
+  /// Bytes received from the next layer so far (buffered or handed out).
+  std::uint64_t bytes_received() const noexcept { return received_; }
+  /// Bytes given to write()/writev()/send_file() so far, sent or still buffered.
+  std::uint64_t bytes_written() const noexcept { return written_; }
 
  private:
   static std::span<std::byte> lazy_buffer(void* self);
@@ -122,6 +133,8 @@ class buffered_stream {
   std::size_t in_end_ = 0;
   std::byte* out_ = nullptr;  // a pool block, or null
   std::size_t out_len_ = 0;
+  std::uint64_t received_ = 0;
+  std::uint64_t written_ = 0;
 };
 
 }  // namespace dusty::net

@@ -1,11 +1,13 @@
 #include <dusty/net/connection.hpp>
 
 #include <dusty/core/error.hpp>
+#include <dusty/net/error.hpp>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 
@@ -52,6 +54,18 @@ result<void> connection::do_write(std::span<const std::byte> buf, deadline d) {
     auto n = reactor::send(fd_, buf, d);
     if (!n) return fail(n.error());
     buf = buf.subspan(*n);
+  }
+  return {};
+}
+
+result<void> connection::do_send_file(int file_fd, std::uint64_t offset, std::uint64_t count, deadline d) {
+  if (fd_ < 0) return fail(dusty::errc::closed);
+  while (count > 0) {
+    auto n = reactor::send_file(fd_, file_fd, offset, static_cast<std::size_t>(std::min<std::uint64_t>(count, 1 << 30)), d);
+    if (!n) return fail(n.error());
+    if (*n == 0) return fail(net::errc::file_truncated);
+    offset += *n;
+    count -= *n;
   }
   return {};
 }

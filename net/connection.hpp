@@ -61,6 +61,7 @@ class connection final : public stream {
   result<std::size_t> do_read_lazy(std::size_t max, buffer_source source, deadline d) override;
   result<void> do_write(std::span<const std::byte> buf, deadline d) override;
   result<void> do_writev(std::span<const iovec> bufs, deadline d) override;
+  result<void> do_send_file(int file_fd, std::uint64_t offset, std::uint64_t count, deadline d) override;
   result<void> do_shutdown_write() override;
   void do_close() noexcept override;
   result<socket_address> do_remote_address() const override;

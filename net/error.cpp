@@ -24,6 +24,7 @@ class category final : public std::error_category {
       case errc::tls_truncated: return "TLS connection closed without close_notify (truncated)";
       case errc::tls_plaintext_http: return "plain HTTP request sent to a TLS port";
       case errc::tls_protocol_error: return "TLS protocol error";
+      case errc::file_truncated: return "the file ended before the bytes to send (it shrank)";
     }
     return "unknown dusty.net error " + std::to_string(ev);
   }

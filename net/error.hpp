@@ -43,6 +43,7 @@ enum class errc {
   tls_truncated,             ///< The peer closed the connection without a TLS close_notify.
   tls_plaintext_http,        ///< A TLS server received plaintext HTTP (e.g. "GET / HTTP/1.1").
   tls_protocol_error,        ///< A fatal TLS error after the handshake (bad record, alert).
+  file_truncated,            ///< A file ended before the bytes asked of stream::send_file (it shrank).
 };
 
 /// The category of net::errc values; its name is "dusty.net".

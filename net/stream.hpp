@@ -23,6 +23,7 @@
 #include <sys/uio.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 
 namespace dusty::net {
@@ -56,6 +57,16 @@ class stream {
   /// Writes all of the gathered buffers, in order, without copying them.
   result<void> writev(std::span<const iovec> bufs, deadline d = no_deadline) { return do_writev(bufs, d); }
 
+  /// Sends `count` bytes of the open regular file `file_fd` from `offset`: all of them, or
+  /// an error. net::errc::file_truncated when the file ends first (it shrank while being
+  /// sent): what was promised cannot be delivered, so close the stream. A connection
+  /// sends without copying the bytes through user memory (reactor::send_file); other
+  /// streams (TLS without kTLS, test streams) read the file in 16 KiB pieces with
+  /// reactor::read_at and write them.
+  result<void> send_file(int file_fd, std::uint64_t offset, std::uint64_t count, deadline d = no_deadline) {
+    return do_send_file(file_fd, offset, count, d);
+  }
+
   /// Ends the sending side: the peer reads eof once it has everything written so far.
   /// Reading remains possible. Never suspends.
   result<void> shutdown_write() { return do_shutdown_write(); }
@@ -86,6 +97,7 @@ class stream {
   virtual result<std::size_t> do_read_lazy(std::size_t max, buffer_source source, deadline d);
   virtual result<void> do_write(std::span<const std::byte> buf, deadline d) = 0;
   virtual result<void> do_writev(std::span<const iovec> bufs, deadline d) = 0;
+  virtual result<void> do_send_file(int file_fd, std::uint64_t offset, std::uint64_t count, deadline d);
   virtual result<void> do_shutdown_write() = 0;
   virtual void do_close() noexcept = 0;
   virtual result<socket_address> do_remote_address() const;

@@ -8,10 +8,15 @@
 //   POST /upload        reads the body piece by piece and answers its size in bytes
 //                       (text/plain; the macro suite's 64 KiB request, perf/macro/)
 //   GET /ws             WebSocket echo: each text or binary message comes back as sent
+//   GET /healthz        200 while the process serves (http/health.hpp)
+//   GET /readyz         200, and 503 once a graceful stop (SIGTERM) has begun
+//   GET /metrics        Prometheus metrics, per shard (http/metrics.hpp)
 //
 //   dusty-hello --port 8080 --shards 2 --backend io_uring
 //
 // Exit status: 0 after SIGINT/SIGTERM, 2 for a configuration it cannot run.
+#include <dusty/http/health.hpp>
+#include <dusty/http/metrics.hpp>
 #include <dusty/http/server.hpp>
 
 #include <serve_http.hpp>
@@ -61,6 +66,8 @@ void routes(http::server<>& srv) {
   srv.websocket("/ws", [](http::request&, http::ws::session& ws) {
     while (auto m = ws.receive()) ws.send(*m);
   });
+  http::mount_health(srv);
+  http::mount_metrics(srv);
 }
 
 }  // namespace

@@ -6,9 +6,13 @@
 //   dusty-httpbin --port 8000 --shards 2 --backend io_uring
 //   curl -s localhost:8000/get?x=1
 //
+// Beyond httpbin: /healthz, /readyz (http/health.hpp) and /metrics (http/metrics.hpp).
+//
 // Exit status: 0 after SIGINT/SIGTERM, 2 for a configuration it cannot run.
 #include "httpbin.hpp"
 
+#include <dusty/http/health.hpp>
+#include <dusty/http/metrics.hpp>
 #include <dusty/http/middleware/compress.hpp>
 
 #include <serve_http.hpp>
@@ -50,6 +54,8 @@ int main(int argc, char** argv) {
     httpbin::install_request_routes(srv);
     httpbin::install_response_routes(srv);
     httpbin::install_auth_routes(srv);
+    http::mount_health(srv);
+    http::mount_metrics(srv);
   };
   return dusty::apps::serve_http(argc, argv, "dusty-httpbin", 8000, configure, install);
 }

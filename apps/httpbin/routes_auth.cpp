@@ -4,6 +4,7 @@
 
 #include <dusty/http/codec/base64.hpp>
 #include <dusty/http/codec/cookie.hpp>
+#include <dusty/http/codec/html.hpp>
 #include <dusty/http/codec/query.hpp>
 
 #include <algorithm>
@@ -30,20 +31,6 @@ long long redirect_count(http::request& req) {
   return n;
 }
 
-std::string html_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 bool header_value_safe(std::string_view v) {
   return std::none_of(v.begin(), v.end(), [](char c) { return (c < ' ' && c != '\t') || c == 0x7f; });
 }
@@ -53,7 +40,7 @@ void redirect(http::response& res, std::string_view location, unsigned status = 
   res.status = status;
   res.header("Location", location);
   res.content_type("text/html; charset=utf-8");
-  auto l = html_escape(location);
+  auto l = dusty::http::html_escape(location);
   res.body = "<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n<h1>Redirecting...</h1>\n"
              "<p>You should be redirected automatically to the target URL: <a href=\"" +
              l + "\">" + l + "</a>. If not, click the link.\n";

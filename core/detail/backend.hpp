@@ -38,6 +38,9 @@ class backend {
   virtual result<std::size_t> sendv(int fd, std::span<const iovec> bufs, deadline d) = 0;
   virtual result<std::size_t> read(int fd, std::span<std::byte> buf, deadline d) = 0;
   virtual result<std::size_t> write(int fd, std::span<const std::byte> buf, deadline d) = 0;
+  virtual result<std::size_t> read_at(int fd, std::span<std::byte> buf, std::uint64_t offset, deadline d) = 0;
+  virtual result<std::size_t> send_file(int sock_fd, int file_fd, std::uint64_t offset, std::size_t count,
+                                        deadline d) = 0;
   /// Drops the reactor's state for `fd` (pending multishot accepts, epoll interest)
   /// before the caller closes it.
   virtual void forget(int fd) noexcept = 0;

@@ -10,6 +10,7 @@
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/sendfile.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -138,6 +139,20 @@ class epoll_backend final : public backend {
 
   result<std::size_t> write(int fd, std::span<const std::byte> buf, deadline d) override {
     return sized(retry(fd, true, d, [&] { return ::write(fd, buf.data(), buf.size()); }));
+  }
+
+  result<std::size_t> read_at(int fd, std::span<std::byte> buf, std::uint64_t offset, deadline) override {
+    for (;;) {
+      ssize_t r = ::pread(fd, buf.data(), buf.size(), static_cast<off_t>(offset));
+      if (r >= 0) return static_cast<std::size_t>(r);
+      if (errno != EINTR) return fail(std::error_code(errno, std::generic_category()));
+    }
+  }
+
+  result<std::size_t> send_file(int sock_fd, int file_fd, std::uint64_t offset, std::size_t count,
+                                deadline d) override {
+    off_t at = static_cast<off_t>(offset);
+    return sized(retry(sock_fd, true, d, [&] { return ::sendfile(sock_fd, file_fd, &at, count); }));
   }
 
   void forget(int fd) noexcept override {

@@ -14,12 +14,14 @@
 // instead sends an IORING_OP_ASYNC_CANCEL, as fiber cancellation does.
 #include <dusty/core/detail/backend.hpp>
 #include <dusty/core/detail/io_waiter.hpp>
+#include <dusty/core/detail/pipe_pool.hpp>
 #include <dusty/core/detail/scheduler.hpp>
 
 #include <dusty/core/error.hpp>
 #include <dusty/core/log.hpp>
 
 #include <liburing.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -231,6 +233,39 @@ class uring_backend final : public backend {
     return sized(submit(d, [&](io_uring_sqe* sqe) {
       io_uring_prep_write(sqe, fd, buf.data(), static_cast<unsigned>(buf.size()), ~0ull);
     }));
+  }
+
+  result<std::size_t> read_at(int fd, std::span<std::byte> buf, std::uint64_t offset, deadline d) override {
+    return sized(submit(d, [&](io_uring_sqe* sqe) {
+      io_uring_prep_read(sqe, fd, buf.data(), static_cast<unsigned>(buf.size()), offset);
+    }));
+  }
+
+  result<std::size_t> send_file(int sock_fd, int file_fd, std::uint64_t offset, std::size_t count,
+                                deadline d) override {
+    pipe_lease pipe(pipes_);
+    if (!pipe) return fail(std::error_code(errno, std::generic_category()));
+    auto in = submit(d, [&](io_uring_sqe* sqe) {
+      io_uring_prep_splice(sqe, file_fd, static_cast<std::int64_t>(offset), pipe.write_end(), -1,
+                           static_cast<unsigned>(std::min(count, pipes_.capacity())), SPLICE_F_MOVE);
+    });
+    if (!in) return fail(in.error());
+    // IORING_OP_SPLICE always runs in a kernel worker, where a non-blocking socket gives
+    // EAGAIN rather than waiting (lalinsky/zio#630). The pipe -> socket half cannot block
+    // on anything but the socket, so it is a direct call, and a full socket a POLLOUT wait.
+    for (std::size_t left = static_cast<std::size_t>(*in); left > 0;) {
+      ssize_t n = ::splice(pipe.read_end(), nullptr, sock_fd, nullptr, left, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      if (n > 0) {
+        left -= static_cast<std::size_t>(n);
+      } else if (n < 0 && errno == EAGAIN) {
+        auto ready = submit(d, [&](io_uring_sqe* sqe) { io_uring_prep_poll_add(sqe, sock_fd, POLLOUT); });
+        if (!ready) return fail(ready.error());
+      } else if (n < 0 && errno != EINTR) {
+        return fail(std::error_code(errno, std::generic_category()));
+      }
+    }
+    pipe.give_back();
+    return static_cast<std::size_t>(*in);
   }
 
   void forget(int fd) noexcept override {
@@ -455,6 +490,7 @@ class uring_backend final : public backend {
   std::byte* buf_mem_ = nullptr;
   std::unordered_map<int, std::shared_ptr<listener>> listeners_;
   std::vector<std::shared_ptr<listener>> closing_;
+  pipe_pool pipes_;
 };
 
 void uring_op::on_cancel(fiber_context&) noexcept { backend->cancel(this); }

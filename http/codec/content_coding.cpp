@@ -58,13 +58,10 @@ int parse_qvalue(std::string_view s) noexcept {
   return q > 1000 ? -1 : q;
 }
 
-struct accept_weights {
-  // Explicit q (thousandths) per coding, -1 when not listed; `star` for "*".
-  int gzip = -1, deflate = -1, identity = -1, star = -1;
-};
-
-accept_weights parse_accept_encoding(std::string_view value) noexcept {
-  accept_weights w;
+// Calls fn(token, q) for each well-formed element of an Accept-Encoding value, q in
+// thousandths. Malformed elements are skipped.
+template <class Fn>
+void for_each_accepted(std::string_view value, Fn fn) noexcept {
   while (!value.empty()) {
     auto comma = value.find(',');
     std::string_view element = value.substr(0, comma);
@@ -95,9 +92,20 @@ accept_weights parse_accept_encoding(std::string_view value) noexcept {
         }
       }
     }
-    if (bad) {
-      continue;
+    if (!bad) {
+      fn(token, q);
     }
+  }
+}
+
+struct accept_weights {
+  // Explicit q (thousandths) per coding, -1 when not listed; `star` for "*".
+  int gzip = -1, deflate = -1, identity = -1, star = -1;
+};
+
+accept_weights parse_accept_encoding(std::string_view value) noexcept {
+  accept_weights w;
+  for_each_accepted(value, [&](std::string_view token, int q) {
     int* slot = nullptr;
     if (token == "*") {
       slot = &w.star;
@@ -108,7 +116,7 @@ accept_weights parse_accept_encoding(std::string_view value) noexcept {
     if (slot != nullptr) {
       *slot = std::max(*slot, q);
     }
-  }
+  });
   return w;
 }
 
@@ -138,6 +146,24 @@ content_coding negotiate_content_coding(std::optional<std::string_view> accept_e
     return content_coding::identity;
   }
   return best;
+}
+
+int accept_encoding_weight(std::optional<std::string_view> accept_encoding, std::string_view coding) noexcept {
+  bool identity = detail::iequals(coding, "identity");
+  if (!accept_encoding || detail::trim_ows(*accept_encoding).empty()) {
+    return identity ? 1000 : 0;
+  }
+  int own = -1, star = -1;
+  for_each_accepted(*accept_encoding, [&](std::string_view token, int q) {
+    if (token == "*") {
+      star = std::max(star, q);
+    } else if (detail::iequals(token, coding) || (detail::iequals(coding, "gzip") && detail::iequals(token, "x-gzip"))) {
+      own = std::max(own, q);
+    }
+  });
+  if (own >= 0) return own;
+  if (star >= 0) return star;
+  return identity ? 1 : 0;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -41,6 +41,13 @@ std::string_view to_string(content_coding c) noexcept;
 content_coding negotiate_content_coding(std::optional<std::string_view> accept_encoding,
                                         std::span<const content_coding> offered) noexcept;
 
+/// How much `accept_encoding` (the request's Accept-Encoding value, or nullopt) wants the
+/// coding named `coding` (any token: "br", "zstd", ... too, for precompressed files): its
+/// q-value in thousandths, 0 to 1000, from its own element, else from "*", else 0 (for
+/// identity: still acceptable, weight 1). 0 means not acceptable. Without a header only
+/// identity is acceptable.
+int accept_encoding_weight(std::optional<std::string_view> accept_encoding, std::string_view coding) noexcept;
+
 /// Streaming compressor. gzip or deflate (zlib format); `level` 1 (fast) to 9 (small).
 class compressor {
  public:

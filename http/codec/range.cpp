@@ -88,7 +88,10 @@ range_plan plan_range(std::optional<std::string_view> range, std::uint64_t lengt
   std::vector<span> spans;
   for (const auto& s : *specs) {
     if (!s.first) {
-      if (*s.last == 0 || length == 0) continue;  // "-0" selects nothing
+      if (*s.last == 0) continue;  // "-0" selects nothing
+      // RFC 9110 section 14.1.1: of an empty representation a suffix range is the one
+      // satisfiable form; it selects all of it (nothing), which is answered 200.
+      if (length == 0) return whole;
       spans.push_back({length - std::min(*s.last, length), length - 1});
     } else {
       if (*s.first >= length) continue;  // starts past the end: unsatisfiable

@@ -24,6 +24,11 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
 constexpr bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
 
 /// `s` without leading and trailing spaces and tabs (RFC 9110 OWS).
+/// Whether `s` begins with `prefix`, ASCII case-insensitively.
+constexpr bool istarts_with(std::string_view s, std::string_view prefix) noexcept {
+  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+}
+
 constexpr std::string_view trim_ows(std::string_view s) noexcept {
   while (!s.empty() && is_ows(s.front())) {
     s.remove_prefix(1);

@@ -17,7 +17,8 @@ struct server_state {
 /// The per-connection flags the shard's server watches for graceful shutdown.
 struct connection_control {
   bool idle = true;       ///< Parked between requests (safe to cancel).
-  bool draining = false;  ///< The server is stopping: finish this request, then close.
+  bool draining = false;  ///< A stop has begun: the next answer says Connection: close.
+  bool stopping = false;  ///< The server no longer accepts: finish this request, then close.
 };
 
 }  // namespace dusty::http::detail

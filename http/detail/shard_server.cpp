@@ -44,6 +44,7 @@ void shard_server::accept_loop() {
       continue;
     }
     if (connections_.size() >= state_->config.limits.max_connections) {
+      ++stats_.connections_rejected;
       if (tls_) {
         // A TLS client cannot read a plaintext 503, and a handshake is the very work
         // a full shard should not take on: close at once (the client sees a reset or
@@ -73,14 +74,16 @@ void shard_server::serve(net::connection conn) {
   // Streamed responses (chunks, events) go out in small writes; with Nagle each one
   // would wait for the client's delayed ACK (40 ms on Linux). Fails harmlessly on Unix sockets.
   (void)conn.set_nodelay(true);
+  ++stats_.connections_accepted;
   connections_.emplace_back();
   auto it = std::prev(connections_.end());
+  it->control.draining = draining_;
   it->worker = spawn([this, it, c = std::move(conn)]() mutable {
     try {
       if (tls_)
         serve_tls(std::move(c), it->control);
       else
-        h1::serve_connection(*state_, c, it->control, app_);
+        h1::serve_connection(*state_, c, it->control, stats_, app_);
     } catch (const cancelled_error&) {
       // Shutdown or drain deadline: the connection just ends.
     } catch (const std::exception& e) {
@@ -124,12 +127,27 @@ void shard_server::serve_tls(net::connection conn, connection_control& control) 
     }
     return;
   }
-  h1::serve_connection(*state_, s, control, app_);
+  h1::serve_connection(*state_, s, control, stats_, app_);
+}
+
+server_stats shard_server::stats() const noexcept {
+  server_stats s = stats_;
+  s.connections_open = connections_.size();
+  for (const auto& e : connections_) s.connections_idle += e.control.idle;
+  s.draining = draining_;
+  return s;
+}
+
+void shard_server::begin_drain() noexcept {
+  draining_ = true;
+  for (auto& e : connections_) e.control.draining = true;
 }
 
 void shard_server::stop() {
   if (stopping_) return;
   stopping_ = true;
+  begin_drain();
+  for (auto& e : connections_) e.control.stopping = true;
   if (acceptor_.joinable()) {
     acceptor_.cancel();
     try {
@@ -139,7 +157,6 @@ void shard_server::stop() {
   }
   if (listener_) listener_->close();
 
-  for (auto& e : connections_) e.control.draining = true;
   auto deadline = std::chrono::steady_clock::now() + state_->config.timeouts.drain;
   while (!connections_.empty()) {
     bool late = std::chrono::steady_clock::now() >= deadline;

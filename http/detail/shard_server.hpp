@@ -6,6 +6,7 @@
 #include <dusty/core/fiber.hpp>
 #include <dusty/core/wait_queue.hpp>
 #include <dusty/http/h1/server_connection.hpp>
+#include <dusty/http/server_stats.hpp>
 #include <dusty/net/listener.hpp>
 #include <dusty/net/tls/context.hpp>
 
@@ -27,12 +28,20 @@ class shard_server {
   net::socket_address listen(const net::socket_address& address);
   /// Starts accepting; `app` is passed to every handler of this shard.
   void start(void* app);
-  /// Graceful stop: no new connections, idle ones closed at once, busy ones finish their
-  /// current request within timeouts.drain and are then cancelled. Suspends until every
-  /// connection of this shard is gone.
+  /// The first step of a stop: from now on draining() is true (readiness fails), while
+  /// the shard goes on accepting and serving, each connection closing after its next
+  /// answer (Connection: close) so that clients reconnect through their load balancer,
+  /// which by then sends them elsewhere. Never suspends.
+  void begin_drain() noexcept;
+  /// Graceful stop (begin_drain() first if it was not): no new connections, idle ones
+  /// closed at once, busy ones finish their current request within timeouts.drain and
+  /// are then cancelled. Suspends until every connection of this shard is gone.
   void stop();
 
+  bool draining() const noexcept { return draining_; }
   std::size_t connections() const noexcept { return connections_.size(); }
+  /// A copy of this shard's counters with the gauges filled in. Never suspends.
+  server_stats stats() const noexcept;
 
  private:
   struct entry {
@@ -50,6 +59,8 @@ class shard_server {
   fiber acceptor_;
   std::list<entry> connections_;
   dusty::wait_queue connection_ended_;
+  server_stats stats_;
+  bool draining_ = false;
   bool stopping_ = false;
 };
 

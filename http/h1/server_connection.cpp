@@ -2,6 +2,7 @@
 
 #include <dusty/core/error.hpp>
 #include <dusty/core/fiber.hpp>
+#include <dusty/core/log.hpp>
 #include <dusty/http/detail/date_cache.hpp>
 #include <dusty/http/detail/exchange.hpp>
 #include <dusty/http/detail/request_access.hpp>
@@ -12,6 +13,7 @@
 #include <dusty/net/buffered_stream.hpp>
 #include <dusty/net/error.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 
@@ -171,6 +173,11 @@ class connection_sink final : public detail::response_sink {
       if (chunked_ && head_->method != method::head) put(last_chunk);
       return;
     }
+    if (const file_range* file = res.used_writer() ? nullptr : res.body.file()) {
+      write_head(res, file->length);
+      if (head_->method != method::head && status_allows_body(res.status)) send_file(*file);
+      return;
+    }
     std::string_view body = res.used_writer() ? res.writer_body() : res.body.view();
     write_head(res, body.size());
     if (head_->method != method::head && status_allows_body(res.status)) put(body);
@@ -230,6 +237,22 @@ class connection_sink final : public detail::response_sink {
       out_ += "Connection: keep-alive\r\n";
     out_ += "\r\n";
     put(out_);
+  }
+
+  // The write timeout is for a client that stops reading, not a bound on a download: each
+  // piece gets it afresh.
+  void send_file(const file_range& file) {
+    constexpr std::uint64_t piece = 4 << 20;
+    for (std::uint64_t sent = 0; sent < file.length;) {
+      std::uint64_t n = std::min(piece, file.length - sent);
+      if (auto r = io_.send_file(file.file->get(), file.offset + sent, n, after(state_.config.timeouts.write)); !r) {
+        if (r.error() == net::errc::file_truncated)
+          log::warn("a file shrank while it was sent: closing the connection short of the ", file.length,
+                    " bytes announced");
+        throw client_gone("file body not sent: " + r.error().message());
+      }
+      sent += n;
+    }
   }
 
   void put(std::string_view bytes) {
@@ -309,9 +332,39 @@ result<std::size_t> wait_for_request(net::buffered_stream& io, std::chrono::stea
   return io.fill(now + timeout);
 }
 
+// Adds one connection's requests and traffic to its shard's server_stats as each request
+// ends, so the counters move with every answer, not only when a long keep-alive
+// connection closes.
+class connection_meter {
+ public:
+  connection_meter(server_stats& stats, const net::buffered_stream& io) noexcept : stats_(stats), io_(io) {}
+  connection_meter(const connection_meter&) = delete;
+  connection_meter& operator=(const connection_meter&) = delete;
+  ~connection_meter() { add_traffic(); }
+
+  void request_ended(unsigned status, std::chrono::steady_clock::time_point started) noexcept {
+    stats_.count_request(status, std::chrono::steady_clock::now() - started);
+    add_traffic();
+  }
+
+ private:
+  void add_traffic() noexcept {
+    stats_.bytes_received += io_.bytes_received() - received_;
+    stats_.bytes_sent += io_.bytes_written() - sent_;
+    received_ = io_.bytes_received();
+    sent_ = io_.bytes_written();
+  }
+
+  server_stats& stats_;
+  const net::buffered_stream& io_;
+  std::uint64_t received_ = 0;
+  std::uint64_t sent_ = 0;
+};
+
 }  // namespace
 
-void serve_connection(const server_state& state, net::stream& conn, connection_control& control, void* app) {
+void serve_connection(const server_state& state, net::stream& conn, connection_control& control, server_stats& stats,
+                      void* app) {
   const auto& cfg = state.config;
   net::buffered_stream io(conn, {.max_input = cfg.limits.max_head_size + 4096});
   request_parser parser({.max_request_line = cfg.limits.max_request_line,
@@ -319,6 +372,7 @@ void serve_connection(const server_state& state, net::stream& conn, connection_c
                          .max_headers = cfg.limits.max_headers});
   dusty::arena arena;
   connection_sink sink(io, state);
+  connection_meter meter(stats, io);
   std::optional<net::socket_address> remote;
   if (auto a = conn.remote_address()) remote = *a;
 
@@ -327,7 +381,7 @@ void serve_connection(const server_state& state, net::stream& conn, connection_c
     // Responses coalesced from a pipelined batch go out before the connection counts as
     // idle: a stopping server cancels idle connections, and must not cut finished answers.
     if (io.data().empty() && io.pending_output() && !io.flush(after(cfg.timeouts.write))) return;
-    if (control.draining) return;
+    if (control.stopping) return;
     control.idle = true;
     if (io.data().empty()) {
       auto r = wait_for_request(io, first ? cfg.timeouts.request_head : cfg.timeouts.keep_alive, [&] {
@@ -341,13 +395,15 @@ void serve_connection(const server_state& state, net::stream& conn, connection_c
     control.idle = false;
 
     // Read the head, under one deadline from its first byte (slowloris gets 408).
-    deadline head_deadline = after(cfg.timeouts.request_head);
+    auto started = std::chrono::steady_clock::now();
+    deadline head_deadline = started + cfg.timeouts.request_head;
     std::size_t head_size = 0;
     for (;;) {
       auto parsed = parser.parse(io.view());
       if (!parsed) {
         unsigned status = static_cast<unsigned>(status_for(parsed.error()));
         sink.send_plain(status, reason_phrase(status));
+        meter.request_ended(status, started);
         linger_close(io, cfg, control);
         return;
       }
@@ -357,6 +413,7 @@ void serve_connection(const server_state& state, net::stream& conn, connection_c
       if (!r) {
         if (unsigned status = head_failure_status(r.error())) {
           sink.send_plain(status, reason_phrase(status));
+          meter.request_ended(status, started);
           linger_close(io, cfg, control);
         }
         return;
@@ -378,15 +435,20 @@ void serve_connection(const server_state& state, net::stream& conn, connection_c
     sink.begin(head, !head.keep_alive || control.draining);
 
     auto ended = detail::run_exchange(state.routes, cfg, req, res).end;
-    if (sink.taken_over() || ended != detail::exchange_end::answered) return;
+    if (sink.taken_over() || ended != detail::exchange_end::answered) {
+      meter.request_ended(res.status, started);
+      return;
+    }
 
     try {
       // A stop that began during the handler also ends the connection: say so.
       if (!body.reusable() || control.draining) sink.close_after();
       sink.finish(res);
     } catch (const client_gone&) {
+      meter.request_ended(res.status, started);
       return;
     }
+    meter.request_ended(res.status, started);
     bool keep = !sink.closing() && body.drain();
     bool input_left = !body.complete() || !io.data().empty();
     parser.reset();

@@ -145,7 +145,9 @@ class compressing_sink final : public detail::response_sink {
 };
 
 void compress_buffered(const policy& p, const request& req, response& res) {
-  if (!eligible(p, res)) return;
+  // A file body goes out from the page cache as it is; precompressed files are
+  // http::static_files' business.
+  if (!eligible(p, res) || (!res.used_writer() && res.body.file())) return;
   add_vary(res);
   content_coding coding = choose(p, req);
   if (coding == content_coding::identity) return;

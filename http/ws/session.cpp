@@ -5,6 +5,8 @@
 #include <dusty/http/response.hpp>
 #include <dusty/net/buffered_stream.hpp>
 
+#include <openssl/rand.h>
+
 #include <algorithm>
 #include <array>
 
@@ -13,14 +15,17 @@ namespace dusty::http::ws {
 using clock = std::chrono::steady_clock;
 
 session::session(net::buffered_stream& io, const server_config::websocket_config& config,
-                 std::chrono::milliseconds write_timeout, std::string protocol, std::optional<deflate_params> deflate)
+                 std::chrono::milliseconds write_timeout, std::string protocol, std::optional<deflate_params> deflate,
+                 ws::role side)
     : io_(io),
       config_(config),
       write_timeout_(write_timeout),
       protocol_(std::move(protocol)),
       deflate_bits_(deflate ? deflate->server_max_window_bits : 0),
+      role_(side),
       reader_({.max_frame_size = config.max_frame_size,
                .max_message_size = config.max_message_size,
+               .expect_masked = side == ws::role::server,
                .deflate = deflate.has_value()}),
       last_rx_(clock::now()) {}
 
@@ -131,7 +136,20 @@ bool session::ping(std::string_view payload) {
 bool session::write_frame(opcode op, std::string_view payload, std::uint8_t rsv) {
   if (state_ == state::closed) return false;
   std::array<std::byte, max_header_size> head;
-  std::size_t n = write_header(head, op, true, payload.size(), nullptr, rsv);
+  std::size_t n;
+  std::string masked;  // a client's payload, masked: the caller's bytes are const
+  if (role_ == ws::role::client) {
+    // A fresh unpredictable key per frame (section 5.3), so a page's script cannot choose
+    // the bytes an intermediary sees.
+    mask_key key;
+    RAND_bytes(reinterpret_cast<unsigned char*>(key.data()), static_cast<int>(key.size()));
+    n = write_header(head, op, true, payload.size(), &key, rsv);
+    masked.assign(payload);
+    apply_mask(std::as_writable_bytes(std::span(masked)), key);
+    payload = masked;
+  } else {
+    n = write_header(head, op, true, payload.size(), nullptr, rsv);
+  }
   if (writing_) {
     // Another fiber is writing: queue behind it, within the limit.
     if (pending_.size() + n + payload.size() > config_.max_queued_bytes) {

@@ -53,14 +53,18 @@ struct close_status {
   std::string reason;
 };
 
+/// Which end of the connection a session is: a client masks the frames it sends and
+/// reads unmasked ones (RFC 6455 section 5.1); a server the reverse.
+enum class role : std::uint8_t { server, client };
+
 class session {
  public:
-  /// A session over `io` (after a 101 was sent on it). `write_timeout` bounds each write
+  /// A session over `io` (after the 101). `write_timeout` bounds each write
   /// (server_config::timeouts.write): a peer that stops reading for longer is dropped.
-  /// `deflate`: permessage-deflate was agreed in the handshake.
+  /// `deflate`: permessage-deflate was agreed in the handshake (servers only).
   session(net::buffered_stream& io, const server_config::websocket_config& config,
           std::chrono::milliseconds write_timeout, std::string protocol = {},
-          std::optional<deflate_params> deflate = std::nullopt);
+          std::optional<deflate_params> deflate = std::nullopt, ws::role side = ws::role::server);
   session(const session&) = delete;
   session& operator=(const session&) = delete;
 
@@ -92,6 +96,7 @@ class session {
   const close_status& closed_with() const noexcept { return closed_with_; }
   /// The subprotocol agreed in the handshake, or empty.
   std::string_view subprotocol() const noexcept { return protocol_; }
+  ws::role side() const noexcept { return role_; }
 
  private:
   enum class state : std::uint8_t { open, closing, closed };
@@ -110,6 +115,7 @@ class session {
   std::chrono::milliseconds write_timeout_;
   std::string protocol_;
   int deflate_bits_ = 0;  // permessage-deflate: our window bits; 0 when not agreed
+  ws::role role_;
   reader reader_;
   state state_ = state::open;
   close_status closed_with_;

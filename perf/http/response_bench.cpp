@@ -179,7 +179,7 @@ struct served_connection {
     add_hello_routes(shared);
     ok = make_pair(server_end, client);
     if (ok)
-      server = dusty::spawn([this] { http::h1::serve_connection(shared, server_end, control, nullptr); });
+      server = dusty::spawn([this] { http::h1::serve_connection(shared, server_end, control, stats, nullptr); });
   }
   ~served_connection() {
     (void)client.shutdown(net::shutdown_how::write);
@@ -188,6 +188,7 @@ struct served_connection {
   }
   http::detail::server_state shared;
   http::detail::connection_control control;
+  http::server_stats stats;  // counted as a server's shard counts: part of the exchange's cost
   net::connection server_end, client;
   dusty::fiber server;
   bool ok = false;

@@ -16,6 +16,7 @@
 #include <dusty/http/request.hpp>
 #include <dusty/http/response.hpp>
 #include <dusty/http/server.hpp>
+#include <dusty/http/server_stats.hpp>
 
 #include "h1_support.hpp"
 #include "net/script_stream.hpp"
@@ -104,7 +105,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   runtime rt(config);
   rt.run([&] {
     http::detail::connection_control control;
-    h1::serve_connection(*state, stream, control, nullptr);
+    server_stats stats;
+    h1::serve_connection(*state, stream, control, stats, nullptr);
   });
   check_responses(stream.written, sent.find("HEAD") != std::string::npos);
   return 0;

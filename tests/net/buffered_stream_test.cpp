@@ -219,6 +219,30 @@ TEST(buffered_stream, writev_puts_buffered_bytes_in_front) {
   EXPECT_EQ(s.written.size(), 4 + 14 + 1 + 40 * a.size());
 }
 
+// The traffic counters a server's metrics read: every byte read from the next layer
+// (buffered or read straight into the caller's buffer) and every byte written, by any
+// write path.
+TEST(buffered_stream, counts_bytes_received_and_written) {
+  std::string big(2 * block, 'b');
+  script_stream s({"GET / HTTP/1.1\r\n\r\n", big});
+  net::buffered_stream io(s);
+  auto n = io.read_until("\r\n\r\n", 1024);
+  ASSERT_TRUE(n);
+  io.consume(*n);
+  std::string sink(big.size(), '\0');
+  ASSERT_TRUE(io.read_exact(writable(sink)));  // a read of a block or more bypasses the buffer
+  EXPECT_EQ(io.bytes_received(), 18 + big.size());
+
+  std::string a = "chunk-a";
+  iovec parts[] = {{a.data(), a.size()}, {a.data(), a.size()}};
+  ASSERT_TRUE(io.write("head "));
+  ASSERT_TRUE(io.writev(parts));
+  ASSERT_TRUE(io.write(big));
+  ASSERT_TRUE(io.flush());
+  EXPECT_EQ(io.bytes_written(), 5 + 2 * a.size() + big.size());
+  EXPECT_EQ(io.bytes_written(), s.written.size());
+}
+
 // The claim the design rests on: a connection parked in a receive holds no buffer.
 TEST(buffered_stream, idle_connections_hold_no_buffer_while_parked) {
   dusty::runtime rt(config());

@@ -56,6 +56,11 @@ TEST(range_, plans_answers) {
   EXPECT_EQ(p.status, 416u);
   p = http::plan_range("bytes=0-0", 0);
   EXPECT_EQ(p.status, 416u);
+  p = http::plan_range("bytes=-5", 0);  // the one satisfiable form on an empty representation
+  EXPECT_EQ(p.status, 200u);
+  EXPECT_EQ(p.length(), 0u);
+  p = http::plan_range("bytes=-0", 0);
+  EXPECT_EQ(p.status, 416u);
   p = http::plan_range("bytes=5-2", 100);  // malformed: ignored
   EXPECT_EQ(p.status, 200u);
   p = http::plan_range(std::nullopt, 100);
