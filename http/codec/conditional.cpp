@@ -19,16 +19,22 @@ constexpr std::array<std::string_view, 7> weekdays = {"Sun", "Mon", "Tue", "Wed"
 bool is_etagc(unsigned char c) noexcept { return c == 0x21 || (c >= 0x23 && c != 0x7f); }
 
 // Calls fn(tag) for each well-formed member of an entity-tag list; "*" is reported by
-// the return value instead.
+// the return value instead. A member ends at the first comma after its closing quote: an
+// opaque tag may itself hold commas (etagc).
 template <class Fn>
 bool for_each_tag(std::string_view list, Fn&& fn) {
+  constexpr auto npos = std::string_view::npos;
   if (detail::trim_ows(list) == "*") return true;
   while (!list.empty()) {
-    auto comma = list.find(',');
+    auto at = list.find_first_not_of(" \t");
+    if (at == npos) break;
+    if (list.substr(at).starts_with("W/")) at += 2;
+    auto close = at < list.size() && list[at] == '"' ? list.find('"', at + 1) : at;
+    auto comma = close == npos ? npos : list.find(',', close);
     if (auto tag = parse_etag(list.substr(0, comma))) {
       if (fn(*tag)) return false;
     }
-    if (comma == std::string_view::npos) break;
+    if (comma == npos) break;
     list.remove_prefix(comma + 1);
   }
   return false;
@@ -139,6 +145,10 @@ std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string
   if (tm.tm_mon < 0 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_year < 0) return std::nullopt;
   std::time_t t = timegm(&tm);
   if (t == static_cast<std::time_t>(-1)) return std::nullopt;
+  // system_clock counts nanoseconds in 64 bits, up to the year 2262: a later date (valid
+  // syntax) is clamped to the latest it can hold, where from_time_t would overflow.
+  constexpr auto latest = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::time_point::max());
+  if (t > latest.time_since_epoch().count()) return latest;
   return std::chrono::system_clock::from_time_t(t);
 }
 

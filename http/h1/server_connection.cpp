@@ -23,13 +23,16 @@ namespace {
 using detail::connection_control;
 using detail::server_state;
 
+class connection_sink;
+
 // The connection's side of a request body: decodes it from the buffered stream as the
 // handler asks. A piece stays in the input buffer (not consumed) until the next call,
 // so the view handed out stays valid without a copy.
 class connection_body final : public body_source {
  public:
-  connection_body(net::buffered_stream& io, const request_head& head, const server_state& state)
-      : io_(io), head_(head), state_(state) {}
+  connection_body(net::buffered_stream& io, const request_head& head, const server_state& state,
+                  const connection_sink& sink)
+      : io_(io), head_(head), state_(state), sink_(sink) {}
 
   std::optional<std::uint64_t> length() const noexcept override {
     if (head_.framing == body_framing::content_length) return head_.content_length;
@@ -95,19 +98,7 @@ class connection_body final : public body_source {
   }
 
  private:
-  void start() {
-    started_ = true;
-    auto d = body_decoder::create(head_, {.max_body_size = state_.config.limits.max_body_size});
-    if (!d) fail(status_error(status_for(d.error()), d.error().message()));
-    decoder_ = std::move(*d);
-    if (head_.expect_continue && !decoder_.done()) {
-      static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
-      if (!io_.write(go_on) || !io_.flush(after(state_.config.timeouts.write))) {
-        failed_ = true;
-        throw client_gone("client went away before sending its body");
-      }
-    }
-  }
+  void start();  // after connection_sink, which it asks
 
   void fill() {
     auto r = io_.fill(after(state_.config.timeouts.body_read));
@@ -127,6 +118,7 @@ class connection_body final : public body_source {
   net::buffered_stream& io_;
   const request_head& head_;
   const server_state& state_;
+  const connection_sink& sink_;
   body_decoder decoder_;
   bool started_ = false;
   bool failed_ = false;
@@ -145,6 +137,8 @@ class connection_sink final : public detail::response_sink {
     streamed_ = false;
   }
   bool closing() const noexcept { return closing_; }
+  /// Whether the head of a streamed response went out already.
+  bool head_sent() const noexcept { return streamed_; }
   /// Makes the response close the connection (before its head is sent).
   void close_after() noexcept { closing_ = true; }
 
@@ -274,6 +268,23 @@ class connection_sink final : public detail::response_sink {
   bool streamed_ = false;
   bool taken_over_ = false;
 };
+
+void connection_body::start() {
+  started_ = true;
+  auto d = body_decoder::create(head_, {.max_body_size = state_.config.limits.max_body_size});
+  if (!d) fail(status_error(status_for(d.error()), d.error().message()));
+  decoder_ = std::move(*d);
+  // Once the final status went out, a 100 would land inside that response (RFC 9110
+  // section 15.2: 1xx only precede the final response); the client, which has its answer,
+  // sends the body or closes.
+  if (head_.expect_continue && !decoder_.done() && !sink_.head_sent()) {
+    static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+    if (!io_.write(go_on) || !io_.flush(after(state_.config.timeouts.write))) {
+      failed_ = true;
+      throw client_gone("client went away before sending its body");
+    }
+  }
+}
 
 // Why reading a request head stopped: a status to answer with before closing, or 0 to
 // close silently (the client left or idled out).
@@ -416,7 +427,7 @@ void serve_connection(const server_state& state, net::stream& conn, connection_c
     io.consume(head_size);
     const request_head& head = parser.head();
 
-    connection_body body(io, head, state);
+    connection_body body(io, head, state, sink);
     request req(head, arena, &body, cfg.limits.max_query_params);
     detail::request_access::set_app(req, app);
     if (remote) detail::request_access::set_remote_address(req, *remote);

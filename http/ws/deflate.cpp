@@ -94,6 +94,9 @@ inflater::~inflater() {
 }
 
 inflater::result inflater::inflate(std::string_view in, std::string& out, std::size_t limit) {
+  // Whether the bytes after a final block come in the same piece or a later one, they are
+  // corrupt: the answer may not depend on how the frame was split.
+  if (ended_) return in.empty() ? result::ok : result::corrupt;
   auto* s = z(stream_);
   s->next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
   s->avail_in = static_cast<uInt>(in.size());
@@ -113,7 +116,7 @@ inflater::result inflater::inflate(std::string_view in, std::string& out, std::s
     if (r == Z_STREAM_END) {
       // A final block: what follows it cannot be inflated with this stream.
       if (s->avail_in != 0) return result::corrupt;
-      inflateReset(s);
+      ended_ = true;
       return result::ok;
     }
     if (s->avail_in == 0 && s->avail_out != 0) return result::ok;
@@ -122,6 +125,7 @@ inflater::result inflater::inflate(std::string_view in, std::string& out, std::s
 }
 
 inflater::result inflater::finish(std::string& out, std::size_t limit) {
+  if (ended_) return result::ok;  // a message ending in a final block has no tail to inflate
   static constexpr char tail[] = {'\x00', '\x00', '\xff', '\xff'};
   return inflate({tail, 4}, out, limit);
 }

@@ -48,7 +48,8 @@ class inflater {
   result finish(std::string& out, std::size_t limit);
 
  private:
-  void* stream_;  // z_stream
+  void* stream_;        // z_stream
+  bool ended_ = false;  // a final block (BFINAL) came: the message's data is over
 };
 
 /// Compresses `in` as one message: raw DEFLATE with a sync flush, without its 00 00 FF FF

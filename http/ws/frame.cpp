@@ -159,10 +159,12 @@ event reader::next(std::span<const std::byte> in, std::size_t& used) {
         if (frame_.masked) apply_mask(std::as_writable_bytes(std::span(scratch_.data(), take)), frame_.mask, mask_pos_);
         auto old = message_.size();
         auto r = inflater_->inflate(scratch_, message_, config_.max_message_size);
-        if (r == inflater::result::too_big) return fail(close_code::message_too_big, "message too big once inflated");
-        if (r == inflater::result::corrupt) return fail(close_code::invalid_payload, "invalid compressed data");
+        // What came out before a failure is checked first: fed in smaller pieces, it would
+        // have been, and the error may not depend on the split.
         if (message_type_ == ws::opcode::text && !utf8_.feed(std::string_view(message_).substr(old)))
           return fail(close_code::invalid_payload, "text message is not valid UTF-8");
+        if (r == inflater::result::too_big) return fail(close_code::message_too_big, "message too big once inflated");
+        if (r == inflater::result::corrupt) return fail(close_code::invalid_payload, "invalid compressed data");
       } else {
         char* dst;
         if (is_control(op)) {
@@ -202,10 +204,10 @@ event reader::next(std::span<const std::byte> in, std::size_t& used) {
         auto old = message_.size();
         auto r = inflater_->finish(message_, config_.max_message_size);
         inflater_.reset();
-        if (r == inflater::result::too_big) return fail(close_code::message_too_big, "message too big once inflated");
-        if (r == inflater::result::corrupt) return fail(close_code::invalid_payload, "invalid compressed data");
         if (message_type_ == ws::opcode::text && !utf8_.feed(std::string_view(message_).substr(old)))
           return fail(close_code::invalid_payload, "text message is not valid UTF-8");
+        if (r == inflater::result::too_big) return fail(close_code::message_too_big, "message too big once inflated");
+        if (r == inflater::result::corrupt) return fail(close_code::invalid_payload, "invalid compressed data");
       }
       if (message_type_ == ws::opcode::text && !utf8_.complete())
         return fail(close_code::invalid_payload, "text message ends inside a UTF-8 sequence");

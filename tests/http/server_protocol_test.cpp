@@ -30,6 +30,10 @@ void hello_routes(http::server<>& srv) {
     res.chunk("one ");
     res.chunk("two");
   });
+  srv.post("/stream-then-read", [](http::request& req, http::response& res) {
+    res.chunk("got: ");
+    res.chunk(req.body());
+  });
   // Reflects the query into headers, as a careless redirect does.
   srv.get("/go", [](http::request& req, http::response& res) {
     res.status = 302;
@@ -227,6 +231,18 @@ TEST_F(protocol, expect_100_continue_with_body_sent_anyway_still_gets_the_respon
   std::string extra;
   EXPECT_TRUE(c.wait_closed(io_limit, &extra));
   EXPECT_EQ(extra, "");
+}
+
+// Found by tests/fuzz/server_connection: the 100 went out in the middle of the streamed
+// response whose head was already sent, corrupting its chunked body.
+TEST_F(protocol, expect_100_continue_after_the_response_started_sends_no_100) {
+  auto c = srv_.connect();
+  c.send("POST /stream-then-read HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+  c.send("hello");
+  auto r = c.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200u);
+  EXPECT_EQ(r->body, "got: hello");
 }
 
 TEST_F(protocol, head_sends_the_real_length_and_no_body) {

@@ -43,6 +43,11 @@ TEST(conditional, if_none_match_lists_and_star) {
   EXPECT_TRUE(http::if_none_match("W/\"a\"", "\"a\""));
   EXPECT_TRUE(http::if_none_match("\"x\", W/\"a\"", "W/\"a\""));
   EXPECT_TRUE(http::if_none_match(" * ", "\"a\""));
+  // Found by tests/fuzz/range_conditional: a comma is an etagc, so it does not split a tag.
+  EXPECT_TRUE(http::if_none_match("\"a,b\"", "\"a,b\""));
+  EXPECT_TRUE(http::if_none_match("\"x\", W/\"a,b\" , \"y\"", "\"a,b\""));
+  EXPECT_FALSE(http::if_none_match("\"a,b\"", "\"a\""));
+  EXPECT_TRUE(http::if_match("junk, \"a,\"", "\"a,\""));
   EXPECT_TRUE(http::if_none_match("*", ""));
   EXPECT_FALSE(http::if_none_match("\"x\", \"y\"", "\"a\""));
   EXPECT_FALSE(http::if_none_match("garbage, \"y\"", "\"a\""));
@@ -58,6 +63,15 @@ TEST(conditional, if_match_is_strong) {
   EXPECT_TRUE(http::if_match("*", "\"a\""));
   EXPECT_FALSE(http::if_match("*", ""));
   EXPECT_TRUE(http::if_match("\"b\", \"a\"", "\"a\""));
+}
+
+// Found by tests/fuzz/range_conditional: from_time_t overflowed (undefined behaviour)
+// for a date past system_clock's range.
+TEST(conditional, http_dates_past_the_clock_range_are_its_latest_second) {
+  auto latest = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::time_point::max());
+  EXPECT_EQ(http::parse_http_date("Sun, 06 Nov 3988 08:49:37 GMT"), latest);
+  EXPECT_EQ(http::parse_http_date("Fri, 31 Dec 9999 23:59:59 GMT"), latest);
+  EXPECT_EQ(http::parse_http_date(http::format_http_date(latest)), latest);
 }
 
 TEST(conditional, http_dates_in_three_forms) {
