@@ -7,7 +7,12 @@
 namespace dusty::http::ws {
 
 topics::topics() = default;
-topics::~topics() = default;
+topics::~topics() {
+  try {
+    stop();
+  } catch (...) {  // a table's destructor cannot throw; only a cancelled wait can end up here
+  }
+}
 
 void topics::start() { shards_.start(); }
 

@@ -50,6 +50,7 @@ struct topic_stats {
 class topics {
  public:
   topics();
+  /// Stops it if it was started and not stopped (it must then run in a fiber).
   ~topics();
   topics(const topics&) = delete;
   topics& operator=(const topics&) = delete;
