@@ -129,6 +129,10 @@ bool session::ping(std::string_view payload) {
 }
 
 session::~session() {
+  // Closed first and forgotten by the services holding it (on_end) before the join below
+  // suspends: nothing posts to a session on its way out.
+  state_ = state::closed;
+  for (auto& fn : on_end_) fn();
   if (poster_.joinable()) {
     poster_.cancel();
     try {
@@ -136,7 +140,6 @@ session::~session() {
     } catch (...) {  // cancelled mid-write, or the write failed: the session ends anyway
     }
   }
-  for (auto& fn : on_end_) fn();
 }
 
 bool session::write_frame(opcode op, std::string_view payload, std::uint8_t rsv) {

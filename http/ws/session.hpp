@@ -69,7 +69,7 @@ class session {
           std::optional<deflate_params> deflate = std::nullopt);
   session(const session&) = delete;
   session& operator=(const session&) = delete;
-  /// Cancels a post() still being written, then runs the on_end() callbacks.
+  /// Runs the on_end() callbacks, then cancels a post() still being written.
   ~session();
 
   /// The next text or binary message; std::nullopt once the session is closed (by either
