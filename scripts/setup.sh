@@ -14,6 +14,7 @@ packages=(
   curl wrk nginx-light h2o nghttp2-client apache2-utils
   python3 python3-requests python3-httpbin gunicorn
   openssl python3-cryptography python3-websockets node-ws
+  chromium chromium-driver python3-selenium
   procps iproute2
 )
 

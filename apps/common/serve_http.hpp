@@ -23,11 +23,14 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 
 namespace dusty::apps {
 
 /// `configure(http::server_config&)` adjusts the config after --port and --address are
-/// applied; `install(http::server<>&)` adds middleware and routes.
+/// applied; `install(http::server<>&)` adds middleware and routes. What install returns,
+/// if anything (a service its routes use, such as a started ws::topics), is kept until the
+/// server has stopped and then destroyed in the runtime's main fiber.
 template <class Configure, class Install>
 int serve_http(int argc, char** argv, std::string_view app, std::uint16_t default_port, Configure configure,
                Install install) {
@@ -43,7 +46,14 @@ int serve_http(int argc, char** argv, std::string_view app, std::uint16_t defaul
       config.tls.key_file = flags.tls_key;
       configure(config);
       http::server<> srv(config);
-      install(srv);
+      [[maybe_unused]] auto keep = [&] {
+        if constexpr (std::is_void_v<std::invoke_result_t<Install&, http::server<>&>>) {
+          install(srv);
+          return 0;
+        } else {
+          return install(srv);
+        }
+      }();
       try {
         srv.start();
       } catch (const std::system_error& e) {

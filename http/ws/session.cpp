@@ -133,6 +133,20 @@ bool session::ping(std::string_view payload) {
   return write_frame(opcode::ping, payload.substr(0, std::min<std::size_t>(payload.size(), 125)));
 }
 
+session::~session() {
+  // Closed first and forgotten by the services holding it (on_end) before the join below
+  // suspends: nothing posts to a session on its way out.
+  state_ = state::closed;
+  for (auto& fn : on_end_) fn();
+  if (poster_.joinable()) {
+    poster_.cancel();
+    try {
+      poster_.join();
+    } catch (...) {  // cancelled mid-write, or the write failed: the session ends anyway
+    }
+  }
+}
+
 bool session::write_frame(opcode op, std::string_view payload, std::uint8_t rsv) {
   if (state_ == state::closed) return false;
   std::array<std::byte, max_header_size> head;
@@ -151,31 +165,55 @@ bool session::write_frame(opcode op, std::string_view payload, std::uint8_t rsv)
     n = write_header(head, op, true, payload.size(), nullptr, rsv);
   }
   if (writing_) {
-    // Another fiber is writing: queue behind it, within the limit.
-    if (pending_.size() + n + payload.size() > config_.max_queued_bytes) {
-      if (op != opcode::close && state_ == state::open) {
-        // The close frame goes out after the frame in flight; frames queued are dropped.
-        pending_.clear();
-        dropped_gen_ = queued_gen_;
-        closed_with_ = {close_code::policy_violation, "outgoing queue full"};
-        state_ = state::closing;
-        close_deadline_ = clock::now() + config_.close_timeout;
-        append_frame(pending_, opcode::close, close_payload(close_code::policy_violation, "outgoing queue full"));
-        written_.notify_all();
-      }
-      return false;
-    }
-    pending_.append(reinterpret_cast<const char*>(head.data()), n);
-    pending_.append(payload);
-    auto mine = ++queued_gen_;
+    // Another fiber is writing: queue behind it, within the limit, and wait for the flush.
+    if (!enqueue({reinterpret_cast<const char*>(head.data()), n}, payload, op)) return false;
+    auto mine = queued_gen_;
     while (flushed_gen_ < mine && dropped_gen_ < mine && state_ != state::closed) written_.wait();
     return dropped_gen_ < mine && flushed_gen_ >= mine;
   }
   writing_ = true;
+  std::array<iovec, 2> iov{iovec{head.data(), n}, iovec{const_cast<char*>(payload.data()), payload.size()}};
+  return write_then_flush(iov);
+}
+
+bool session::post(std::shared_ptr<const std::string> frame) {
+  // encode_frame() makes a server's unmasked frames: a client may not send them.
+  if (state_ != state::open || role_ == ws::role::client) return false;
+  if (writing_) return enqueue(*frame, {}, opcode::binary);
+  writing_ = true;
+  // The fiber that wrote the last post() has finished (writing_ was false): replacing its
+  // handle detaches nothing still running.
+  poster_ = spawn([this, frame = std::move(frame)] {
+    std::array<iovec, 1> iov{iovec{const_cast<char*>(frame->data()), frame->size()}};
+    (void)write_then_flush(iov);
+  });
+  return true;
+}
+
+bool session::enqueue(std::string_view head, std::string_view payload, opcode op) {
+  if (pending_.size() + head.size() + payload.size() > config_.max_queued_bytes) {
+    if (op != opcode::close && state_ == state::open) {
+      // The close frame goes out after the frame in flight; frames queued are dropped.
+      pending_.clear();
+      dropped_gen_ = queued_gen_;
+      closed_with_ = {close_code::policy_violation, "outgoing queue full"};
+      state_ = state::closing;
+      close_deadline_ = clock::now() + config_.close_timeout;
+      append_frame(pending_, opcode::close, close_payload(close_code::policy_violation, "outgoing queue full"));
+      written_.notify_all();
+    }
+    return false;
+  }
+  pending_.append(head);
+  pending_.append(payload);
+  ++queued_gen_;
+  return true;
+}
+
+bool session::write_then_flush(std::span<const iovec> first) {
   bool ok = false;
   try {
-    std::array<iovec, 2> iov{iovec{head.data(), n}, iovec{const_cast<char*>(payload.data()), payload.size()}};
-    ok = io_.writev(iov, clock::now() + write_timeout_).has_value();
+    ok = io_.writev(first, clock::now() + write_timeout_).has_value();
     while (ok && !pending_.empty()) {
       std::string batch;
       batch.swap(pending_);
@@ -244,6 +282,13 @@ void session::linger() noexcept {
 void session::drop(std::uint16_t code, std::string_view reason) noexcept {
   closed_with_ = {code, std::string(reason)};
   state_ = state::closed;
+}
+
+std::shared_ptr<const std::string> encode_frame(opcode op, std::string_view payload) {
+  auto frame = std::make_shared<std::string>();
+  frame->reserve(max_header_size + payload.size());
+  append_frame(*frame, op, payload);
+  return frame;
 }
 
 namespace detail {

@@ -14,8 +14,9 @@
 // 1009) and receive() returns std::nullopt.
 //
 // Threading: everything on the session's shard. receive() and close() from the session's
-// fiber; send(), send_text(), send_binary() and ping() may also come from other fibers of
-// the shard (they queue behind the frame being written, up to max_queued_bytes).
+// fiber; send(), send_text(), send_binary(), ping() and post() may also come from other
+// fibers of the shard (they queue behind the frame being written, up to max_queued_bytes).
+#include <dusty/core/fiber.hpp>
 #include <dusty/core/wait_queue.hpp>
 #include <dusty/http/handler.hpp>
 #include <dusty/http/server_config.hpp>
@@ -25,9 +26,14 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include <sys/uio.h>
 
 namespace dusty::net {
 class buffered_stream;
@@ -67,6 +73,8 @@ class session {
           std::optional<deflate_params> deflate = std::nullopt, ws::role side = ws::role::server);
   session(const session&) = delete;
   session& operator=(const session&) = delete;
+  /// Runs the on_end() callbacks, then cancels a post() still being written.
+  ~session();
 
   /// The next text or binary message; std::nullopt once the session is closed (by either
   /// side, a violation, a timeout, or the connection dropping). Suspends.
@@ -82,6 +90,20 @@ class session {
   bool send_binary(std::string_view bytes) { return send_data(opcode::binary, bytes); }
   /// Sends a ping (at most 125 bytes). Suspends; false when closed.
   bool ping(std::string_view payload = {});
+
+  /// Queues a whole frame encoded beforehand (encode_frame()), shared by every session it
+  /// is posted to, and returns at once: the frame is written by the fiber already writing
+  /// to this session, or else by a fiber started for it. False when the session is closed
+  /// or closing, or when the frame would pass max_queued_bytes behind the one being
+  /// written: the session is then closed with 1008, as send() does. Never suspends; a
+  /// slow peer holds up nobody but itself. For one message to many sessions (ws::topics).
+  /// Server sessions only (false for a client: its frames must be masked).
+  bool post(std::shared_ptr<const std::string> frame);
+
+  /// Runs `fn` once when the session is destroyed (after the handler has returned), on
+  /// its shard: for services that keep a pointer to the session (ws::topics). Never
+  /// suspends; `fn` must not either.
+  void on_end(std::move_only_function<void()> fn) { on_end_.push_back(std::move(fn)); }
 
   /// Starts the close handshake: sends a close frame with `code` (1000-1003, 1007-1014,
   /// 3000-4999; else 1000 is sent) and `reason` (UTF-8, cut to 123 bytes), then, from the
@@ -103,6 +125,8 @@ class session {
 
   bool send_data(opcode op, std::string_view payload);
   bool write_frame(opcode op, std::string_view payload, std::uint8_t rsv = 0);
+  bool enqueue(std::string_view head, std::string_view payload, opcode op);
+  bool write_then_flush(std::span<const iovec> first);
   void start_close(std::uint16_t code, std::string_view reason);
   void fail(std::uint16_t code, std::string_view reason);
   void linger() noexcept;
@@ -131,7 +155,14 @@ class session {
   std::uint64_t flushed_gen_ = 0;
   std::uint64_t dropped_gen_ = 0;
   wait_queue written_;
+  fiber poster_;  // writes what post() queued when no other fiber was writing
+  std::vector<std::move_only_function<void()>> on_end_;
 };
+
+/// A server's (unmasked) frame holding `payload` whole, ready for session::post(): built
+/// once, sent to any number of sessions. Never compressed (permessage-deflate lets a
+/// message go uncompressed, RFC 7692 section 6).
+std::shared_ptr<const std::string> encode_frame(opcode op, std::string_view payload);
 
 namespace detail {
 using session_handler = std::function<void(request&, session&)>;
