@@ -49,6 +49,9 @@ head -c $((1 << 20)) /dev/urandom >"$www/1m.bin"
 head -c $((64 << 20)) /dev/urandom >"$www/64m.bin"
 truncate -s 1G "$www/1g.bin"  # a sparse GiB: the page cache serves zeros, no disk in the way
 chmod -R a+rX "$tmp"
+# Into the page cache before anything is measured: the first reader of a sparse file pays
+# for the zero pages it creates, which would be charged to whichever server goes first.
+cat "$www"/*.bin >/dev/null
 
 dusty_port=$(free_port)
 taskset -c "$server_cpu" "$serve" "$www" --port "$dusty_port" --address 127.0.0.1 --shards 1 \
