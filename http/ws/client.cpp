@@ -102,7 +102,8 @@ client_session connect(std::string_view text, const connect_options& o) {
   deadline d = after(o.connect_timeout);
 
   std::array<unsigned char, 16> nonce;
-  RAND_bytes(nonce.data(), static_cast<int>(nonce.size()));
+  if (RAND_bytes(nonce.data(), static_cast<int>(nonce.size())) != 1)
+    failed(std::make_error_code(std::errc::io_error), "no random bytes for the WebSocket key (OpenSSL RAND_bytes failed)");
   std::string key = base64_encode({reinterpret_cast<const char*>(nonce.data()), nonce.size()});
 
   std::string head = "GET " + u.target + " HTTP/1.1\r\n";

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <stdexcept>
 
 namespace dusty::http::ws {
 
@@ -156,7 +157,9 @@ bool session::write_frame(opcode op, std::string_view payload, std::uint8_t rsv)
     // A fresh unpredictable key per frame (section 5.3), so a page's script cannot choose
     // the bytes an intermediary sees.
     mask_key key;
-    RAND_bytes(reinterpret_cast<unsigned char*>(key.data()), static_cast<int>(key.size()));
+    // A predictable key would defeat the masking: without randomness, send nothing.
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(key.data()), static_cast<int>(key.size())) != 1)
+      throw std::runtime_error("ws: no random bytes for a frame mask (OpenSSL RAND_bytes failed)");
     n = write_header(head, op, true, payload.size(), &key, rsv);
     masked.assign(payload);
     apply_mask(std::as_writable_bytes(std::span(masked)), key);
