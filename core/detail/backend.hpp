@@ -2,6 +2,7 @@
 // The reactor's interface, implemented once on io_uring (uring_backend.cpp) and once on
 // epoll (epoll_backend.cpp). A shard owns one backend; every call but wake() is made on
 // the shard's own thread, the I/O ones from a fiber that they suspend.
+#include <dusty/core/input_watch.hpp>
 #include <dusty/core/reactor.hpp>
 
 #include <dusty/core/detail/timer_heap.hpp>
@@ -41,6 +42,9 @@ class backend {
   virtual result<std::size_t> read_at(int fd, std::span<std::byte> buf, std::uint64_t offset, deadline d) = 0;
   virtual result<std::size_t> send_file(int sock_fd, int file_fd, std::uint64_t offset, std::size_t count,
                                         deadline d) = 0;
+  /// Arms `w` (its fd set) for one input event or its deadline (see input_watch).
+  /// Throws std::system_error when the kernel refuses.
+  virtual void watch_input(input_watch& w, deadline d) = 0;
   /// Drops the reactor's state for `fd` (pending multishot accepts, epoll interest)
   /// before the caller closes it.
   virtual void forget(int fd) noexcept = 0;

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <memory>
+#include <utility>
 #include <vector>
 
 namespace dusty::detail {
@@ -66,8 +67,15 @@ class epoll_backend final : public backend {
       if (static_cast<std::size_t>(fd) >= fds_.size() || !fds_[fd]) continue;
       auto& st = *fds_[fd];
       std::uint32_t e = events[i].events;
-      if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) st.readers.wake_all();
       if (e & (EPOLLOUT | EPOLLHUP | EPOLLERR)) st.writers.wake_all();
+      if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+        st.readers.wake_all();
+        // Last: the handler may close the descriptor, which resets `st`.
+        if (input_watch* w = std::exchange(st.watch, nullptr)) {
+          if (w->timer.armed()) timers_.remove(&w->timer);
+          w->fire(input_watch::event::input);
+        }
+      }
     }
   }
 
@@ -155,9 +163,34 @@ class epoll_backend final : public backend {
     return sized(retry(sock_fd, true, d, [&] { return ::sendfile(sock_fd, file_fd, &at, count); }));
   }
 
+  void watch_input(input_watch& w, deadline d) override {
+    auto& st = state(w.fd);
+    // Edge-triggered: input that came before now raised no new edge. EPOLL_CTL_MOD (like
+    // ADD) checks the descriptor's readiness again and reports what is already there.
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    ev.data.fd = w.fd;
+    if (::epoll_ctl(epfd_, st.registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, w.fd, &ev) != 0)
+      throw std::system_error(errno, std::generic_category(), "epoll_ctl for an input watch");
+    st.registered = true;
+    st.watch = &w;
+    w.backend = this;
+    if (d != no_deadline) {
+      w.timer.when = d;
+      w.timer.data = &w;
+      w.timer.fire = [](timer_entry* e) {
+        auto* watch = static_cast<input_watch*>(e->data);
+        static_cast<epoll_backend*>(watch->backend)->state(watch->fd).watch = nullptr;
+        watch->fire(input_watch::event::timed_out);
+      };
+      timers_.add(&w.timer);
+    }
+  }
+
   void forget(int fd) noexcept override {
     if (fd < 0 || static_cast<std::size_t>(fd) >= fds_.size() || !fds_[fd]) return;
     auto& st = *fds_[fd];
+    st.watch = nullptr;  // closing under an armed watch breaks its contract; never fire it
     st.readers.close_all();
     st.writers.close_all();
     if (st.registered) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
@@ -168,6 +201,7 @@ class epoll_backend final : public backend {
   struct fd_state {
     io_waiter_list readers;
     io_waiter_list writers;
+    input_watch* watch = nullptr;  // armed on this descriptor
     bool registered = false;
   };
 

@@ -4,7 +4,8 @@
 // submissions of a loop turn go to the kernel in one io_uring_enter.
 //
 // user_data is either the address of a uring_op on a parked fiber's stack, the address
-// of a listener with the low bit set (multishot accept), or one of the small tags below.
+// of a listener with the low bit set (multishot accept), the address of an input_watch
+// with bit 1 set (its poll), or one of the small tags below.
 //
 // Deadlines live on the shard's timer heap, not in IORING_OP_LINK_TIMEOUT: a linked
 // timeout costs a second SQE, an hrtimer armed and disarmed, and, when the operation
@@ -41,6 +42,7 @@ constexpr std::uint64_t tag_ignore = 1 << 3;      // timeouts, cancels, MSG_RING
 constexpr std::uint64_t tag_wake_read = 2 << 3;   // the eventfd read that wakes a sleeping ring
 constexpr std::uint64_t tag_msg_wake = 3 << 3;    // arrives on a target ring from MSG_RING
 constexpr std::uint64_t listener_bit = 1;
+constexpr std::uint64_t watch_bit = 2;  // an input_watch's poll
 
 class uring_backend;
 
@@ -101,8 +103,10 @@ class uring_backend final : public backend {
   }
 
   ~uring_backend() override {
-    // Every fiber has finished, so only the backend's own operations can be pending:
-    // cancel them all and reap until the kernel has let go of our memory.
+    // Every fiber has finished, so only the backend's own operations (and watches whose
+    // owners are gone) can be pending: cancel them all and reap until the kernel has let
+    // go of our memory.
+    tearing_down_ = true;
     if (io_uring_sqe* sqe = get_sqe()) {
       io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY | IORING_ASYNC_CANCEL_ALL);
       io_uring_sqe_set_data64(sqe, tag_ignore);
@@ -268,6 +272,23 @@ class uring_backend final : public backend {
     return static_cast<std::size_t>(*in);
   }
 
+  void watch_input(input_watch& w, deadline d) override {
+    io_uring_sqe* sqe = get_sqe();
+    if (!sqe) throw std::system_error(EAGAIN, std::generic_category(), "io_uring: no submission slot for a poll");
+    io_uring_prep_poll_add(sqe, w.fd, POLLIN | POLLRDHUP);
+    io_uring_sqe_set_data64(sqe, reinterpret_cast<std::uint64_t>(&w) | watch_bit);
+    w.backend = this;
+    if (d != no_deadline) {
+      w.timer.when = d;
+      w.timer.data = &w;
+      w.timer.fire = [](timer_entry* e) {
+        auto* watch = static_cast<input_watch*>(e->data);
+        static_cast<uring_backend*>(watch->backend)->expire(*watch);
+      };
+      timers_.add(&w.timer);
+    }
+  }
+
   void forget(int fd) noexcept override {
     auto it = listeners_.find(fd);
     if (it == listeners_.end()) return;
@@ -297,6 +318,16 @@ class uring_backend final : public backend {
   void expire(uring_op* op) noexcept {
     op->timed_out = true;
     send_cancel(op);
+  }
+
+  // A watch's deadline passed: cancel its poll; the handler runs when the poll's CQE
+  // arrives (-ECANCELED, or its events if they won the race).
+  void expire(input_watch& w) noexcept {
+    w.cancel_sent = true;
+    if (io_uring_sqe* sqe = get_sqe()) {
+      io_uring_prep_cancel64(sqe, reinterpret_cast<std::uint64_t>(&w) | watch_bit, 0);
+      io_uring_sqe_set_data64(sqe, tag_ignore);
+    }
   }
 
  private:
@@ -453,6 +484,14 @@ class uring_backend final : public backend {
       on_accept(*reinterpret_cast<listener*>(data & ~listener_bit), res, flags);
       return;
     }
+    if (data & watch_bit) {
+      if (tearing_down_) return;  // its owner is gone
+      auto* w = reinterpret_cast<input_watch*>(data & ~watch_bit);
+      if (w->timer.armed()) timers_.remove(&w->timer);
+      // Any other result (events, or an error such as EBADF) is for a read to report.
+      w->fire(res == -ECANCELED && w->cancel_sent ? input_watch::event::timed_out : input_watch::event::input);
+      return;
+    }
     auto* op = reinterpret_cast<uring_op*>(data);
     op->res = res;
     op->flags = flags;
@@ -480,6 +519,7 @@ class uring_backend final : public backend {
   io_uring ring_{};
   unsigned features_ = 0;
   bool flag_tells_task_work_ = false;
+  bool tearing_down_ = false;
   int wake_fd_ = -1;
   std::uint64_t wake_value_ = 0;
   io_uring_buf_ring* buf_ring_ = nullptr;
