@@ -111,7 +111,16 @@ void sleep_for(std::chrono::steady_clock::duration d) { sleep_until(std::chrono:
 
 void release_memory_while_parked() { detail::request_stack_trim(*detail::shard::in_fiber().sched().current()); }
 
-std::size_t live_fibers() { return detail::shard::in_fiber().sched().live(); }
+void release_idle_memory() {
+  auto* s = detail::shard::current();
+  if (!s) throw std::system_error(make_error_code(errc::not_in_fiber), "dusty::release_idle_memory outside the runtime");
+  detail::request_idle_trim(s->sched());
+}
+
+std::size_t live_fibers() {
+  auto* s = detail::shard::current();
+  return s ? s->sched().live() : 0;
+}
 
 bool cancellation_pending() {
   auto& sh = detail::shard::in_fiber();

@@ -81,9 +81,15 @@ void sleep_until(std::chrono::steady_clock::time_point t);
 /// caller parks. Never suspends. Call from a fiber.
 void release_memory_while_parked();
 
+/// Asks the shard to give the kernel back, soon and at most every 250 ms, the pages of
+/// the stacks that fibers which ended left in its cache (all but a few warm ones) and the
+/// free pages of its heap. For work that just went idle without a fiber: a server calls
+/// it when it parks a connection. Never suspends; call on a shard's thread.
+void release_idle_memory();
+
 /// Fibers of the calling shard that have started and not yet finished (running, ready or
-/// parked), the runtime's own included. For monitoring. Never suspends; call from a
-/// shard's thread.
+/// parked), the runtime's own included. For monitoring. Never suspends; 0 when called
+/// from a thread that is no shard's.
 std::size_t live_fibers();
 
 /// True when the calling fiber has been cancelled or a deadline scope around it expired.

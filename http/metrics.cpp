@@ -55,6 +55,14 @@ void answer_metrics(response& res, std::span<const server_stats> stats, const cl
             [&](std::size_t i) { return u64{stats[i].connections_open}; });
   per_shard(out, shard, "dusty_http_connections_idle", "gauge", "Open connections waiting for a request.",
             [&](std::size_t i) { return u64{stats[i].connections_idle}; });
+  per_shard(out, shard, "dusty_http_connections_parked", "gauge",
+            "Idle connections holding no fiber (an input watch on the socket).",
+            [&](std::size_t i) { return u64{stats[i].connections_parked}; });
+  per_shard(out, shard, "dusty_http_connections_waiting", "gauge",
+            "Connections with a request, waiting for a fiber (limits.max_active_connections).",
+            [&](std::size_t i) { return u64{stats[i].connections_waiting}; });
+  per_shard(out, shard, "dusty_http_connection_fibers", "gauge", "Fibers serving connections now.",
+            [&](std::size_t i) { return u64{stats[i].connection_fibers}; });
   per_shard(out, shard, "dusty_http_draining", "gauge", "1 once a graceful stop has begun (/readyz answers 503).",
             [&](std::size_t i) { return u64{stats[i].draining}; });
   per_shard(out, shard, "dusty_http_connections_accepted_total", "counter", "Connections accepted and served.",

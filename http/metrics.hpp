@@ -11,6 +11,9 @@
 // sample carries shard="N"; sum over the label for the process (sum by (pod) (...)).
 //
 //   dusty_http_connections_open, _idle          gauge    open now; of those, idle
+//   dusty_http_connections_parked, _waiting     gauge    idle with no fiber; with a request,
+//                                                        waiting for a fiber
+//   dusty_http_connection_fibers                gauge    fibers serving connections
 //   dusty_http_draining                         gauge    1 once stop() has begun
 //   dusty_http_connections_accepted_total       counter  connections served
 //   dusty_http_connections_rejected_total       counter  refused at limits.max_connections

@@ -36,9 +36,16 @@ struct server_config {
     std::size_t max_params = 10;
     /// Most query parameters; more: 400. Default: 32.
     std::size_t max_query_params = 32;
-    /// Open connections per shard. A connection beyond it is answered 503 with
-    /// Retry-After: 1 and closed at once. Default: 10,000.
+    /// Open connections per shard, idle ones included. A connection beyond it is answered
+    /// 503 with Retry-After: 1 and closed at once. Default: 10,000.
     std::size_t max_connections = 10'000;
+    /// Connections per shard served at once, each by a fiber (a stack mapping: a process
+    /// maps at most about vm.max_map_count / 2 of them). Idle keep-alive connections hold
+    /// no fiber and do not count; a connection whose request arrives while this many are
+    /// busy waits, in order, for one of them to finish or go idle, and idle ones then give
+    /// their fiber up at once. WebSocket sessions and streamed responses hold theirs for
+    /// as long as they last. 0: no limit. Default: 0.
+    std::size_t max_active_connections = 0;
     /// Unread body bytes the server discards after a handler so the connection can be
     /// reused; a larger unread body closes the connection instead (the response then
     /// says Connection: close), as does a body the handler never asked for while the

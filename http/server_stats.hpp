@@ -43,8 +43,12 @@ struct latency_histogram {
 
 struct server_stats {
   // ---- gauges, filled in by server::stats() ----
-  std::size_t connections_open = 0;  ///< Open now (handshaking, busy or idle).
-  std::size_t connections_idle = 0;  ///< Of those, waiting for a request.
+  std::size_t connections_open = 0;     ///< Open now (handshaking, busy, idle or waiting).
+  std::size_t connections_idle = 0;     ///< Of those, waiting for a request (parked or not).
+  std::size_t connections_parked = 0;   ///< Of the idle ones, those holding no fiber.
+  std::size_t connections_waiting = 0;  ///< With a request, waiting for a fiber (limits.max_active_connections).
+  std::size_t connection_fibers = 0;    ///< Fibers serving connections now (active, or idle a moment).
+  std::size_t fibers = 0;               ///< Every live fiber of the shard (dusty::live_fibers()).
   bool draining = false;             ///< A stop has begun (server::draining()).
 
   // ---- counters, since start() ----

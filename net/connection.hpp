@@ -67,6 +67,7 @@ class connection final : public stream {
   result<socket_address> do_remote_address() const override;
   result<socket_address> do_local_address() const override;
   bool do_peer_closed() const noexcept override;
+  int do_idle_socket() noexcept override { return fd_; }
 
   int fd_ = -1;
   mutable std::optional<socket_address> remote_;

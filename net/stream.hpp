@@ -87,6 +87,13 @@ class stream {
   /// an idle connection. Never suspends; default: false (nothing known).
   bool peer_closed() const noexcept { return do_peer_closed(); }
 
+  /// Readies an idle stream to wait for its next input with no fiber (see input_watch):
+  /// frees the buffers it can, and returns the socket whose readability means input for
+  /// it. -1 when it cannot wait that way: it holds input already received (read that
+  /// first), has output it has not sent, or has no socket (in-memory test streams, the
+  /// default). Never suspends; call with no fiber in a call on the stream.
+  int idle_socket() noexcept { return do_idle_socket(); }
+
  protected:
   stream() = default;
   stream(const stream&) = default;
@@ -103,6 +110,7 @@ class stream {
   virtual result<socket_address> do_remote_address() const;
   virtual result<socket_address> do_local_address() const;
   virtual bool do_peer_closed() const noexcept { return false; }
+  virtual int do_idle_socket() noexcept { return -1; }
 };
 
 }  // namespace dusty::net

@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <new>
 
 #if defined(DUSTY_ASAN)
@@ -39,6 +40,7 @@ boost::context::stack_context stack_pool::allocate(std::size_t size) {
   if (size == stack_size_ && !free_.empty()) {
     auto s = free_.back();
     free_.pop_back();
+    released_ = std::min(released_, free_.size());
     return s;
   }
   std::size_t total = size + page_size();
@@ -76,6 +78,21 @@ void stack_pool::deallocate(boost::context::stack_context& s) noexcept {
   mapped_.erase(reinterpret_cast<std::uintptr_t>(s.sp));
   void* base = static_cast<char*>(s.sp) - s.size - page_size();
   ::munmap(base, s.size + page_size());
+}
+
+std::size_t stack_pool::release_cached(std::size_t warm, std::size_t warm_bytes) noexcept {
+  std::size_t released = 0;
+  std::size_t cold_end = free_.size() > warm ? free_.size() - warm : 0;
+  auto give_back = [&](const boost::context::stack_context& s, std::size_t keep) {
+    std::size_t len = s.size > keep ? (s.size - keep) & ~(page_size() - 1) : 0;
+    if (len == 0) return;
+    void* bottom = static_cast<char*>(s.sp) - s.size;
+    if (::madvise(bottom, len, MADV_DONTNEED) == 0) released += len;
+  };
+  for (std::size_t i = released_; i < cold_end; ++i) give_back(free_[i], 0);
+  released_ = std::max(released_, cold_end);
+  for (std::size_t i = cold_end; i < free_.size(); ++i) give_back(free_[i], warm_bytes);
+  return released;
 }
 
 std::size_t stack_pool::release_below(const void* sp) noexcept {

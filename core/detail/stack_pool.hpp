@@ -36,6 +36,13 @@ class stack_pool {
   /// red zone, the only place a suspended frame may keep data under its stack pointer.
   static constexpr std::size_t release_margin = 256;
 
+  /// Gives the kernel back the pages of the cached (free) stacks: all of them but the
+  /// `warm` most recently freed, which keep their top `warm_bytes` (the depth most fibers
+  /// run at) so that the next fibers spawned do not fault their first pages in again.
+  /// A stack released whole is not released again while it stays in the cache. Returns
+  /// the bytes released. Never suspends; one system call per stack it touches.
+  std::size_t release_cached(std::size_t warm, std::size_t warm_bytes) noexcept;
+
   std::size_t stack_size() const noexcept { return stack_size_; }
   std::size_t cached() const noexcept { return free_.size(); }
 
@@ -43,6 +50,8 @@ class stack_pool {
   std::size_t stack_size_;
   std::size_t max_cached_;
   std::vector<boost::context::stack_context> free_;
+  // free_[0, released_) have given all their pages back (stacks are taken from the back).
+  std::size_t released_ = 0;
   // Every stack mapped and not yet unmapped, by the address of its top: usable size.
   // Changes only when a stack is mapped or unmapped, never when a cached one is reused.
   std::map<std::uintptr_t, std::size_t> mapped_;

@@ -41,6 +41,12 @@ constexpr std::chrono::milliseconds heap_trim_interval{250};
 
 thread_local trim_queue queue;
 
+// Freed stacks the cache keeps warm (their top pages resident) for the next fibers, and
+// how much of each: a fiber serving a plain request touches two or three pages.
+constexpr std::size_t warm_stacks = 16;
+constexpr std::size_t warm_stack_bytes = 16 * 1024;
+constexpr std::size_t helper_stack_size = 60 * 1024;
+
 void return_free_heap() noexcept {
 #if defined(DUSTY_MIMALLOC)
   mi_collect(true);  // this thread's heap: retired pages freed, free pages decommitted now
@@ -78,10 +84,26 @@ void run_trims() {
       continue;
     }
     queue.last_heap_trim = std::chrono::steady_clock::now();
+    // Fibers that ended (idle connections gone to an input watch) left their stacks'
+    // pages in the cache; they go back with the heap's.
+    queue.sched->stacks().release_cached(warm_stacks, warm_stack_bytes);
     return_free_heap();
     if (queue.pending.empty()) break;
   }
   queue.helper_running = false;
+}
+
+void start_trim_helper() {
+  if (queue.helper_running) return;
+  queue.helper_running = true;
+  try {
+    // A stack of its own size, so never one from the cache: taking the stack a fiber just
+    // left (the newest in the cache) would keep that stack's pages out of the trim.
+    spawn([] { run_trims(); }, {.stack_size = helper_stack_size}).detach();
+  } catch (...) {
+    queue.helper_running = false;
+    throw;
+  }
 }
 
 }  // namespace
@@ -106,16 +128,18 @@ void request_stack_trim(fiber_context& f) {
   queue.pending.reserve(queue.pending.size() + 1);
   ++f.refs;
   queue.pending.push_back(&f);
-  if (queue.helper_running) return;
-  queue.helper_running = true;
   try {
-    spawn([] { run_trims(); }).detach();
+    start_trim_helper();
   } catch (...) {
-    queue.helper_running = false;
     queue.pending.pop_back();
     --f.refs;
     throw;
   }
+}
+
+void request_idle_trim(scheduler& s) {
+  if (queue.sched != &s) queue = trim_queue{.sched = &s};
+  start_trim_helper();
 }
 
 }  // namespace dusty::detail

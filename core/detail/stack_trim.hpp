@@ -8,6 +8,7 @@
 // the live frames. The helper also returns the heap's free pages to the kernel, rate-
 // limited (see stack_trim.cpp). Nothing of this runs on the request path.
 #include <dusty/core/detail/fiber_context.hpp>
+#include <dusty/core/detail/scheduler.hpp>
 
 #include <cstddef>
 
@@ -25,5 +26,9 @@ std::size_t trim_parked_stack(fiber_context& f) noexcept;
 /// Queues a trim of `f` (the calling fiber) for when it has parked; starts the shard's
 /// helper fiber if none is running. Never suspends.
 void request_stack_trim(fiber_context& f);
+
+/// Starts the helper with no fiber to trim: it returns the pages of the stacks cached by
+/// fibers that ended and the heap's free pages (rate-limited). Never suspends.
+void request_idle_trim(scheduler& s);
 
 }  // namespace dusty::detail

@@ -310,26 +310,35 @@ void linger_close(net::buffered_stream& io, const server_config& cfg, connection
   }
 }
 
-// How long a connection waits for its next request before it gives back what serving one
-// left it holding: the arena's chunk, the parser's header storage, the buffer response
-// heads are built in, and the stack pages its handler touched below the wait (see
-// dusty::release_memory_while_parked). Holding them briefly spares a busy connection from
-// allocating them again for each request; idle ones (most of a server's, often) then cost
-// about what a connection that never served a request does.
-constexpr std::chrono::milliseconds idle_release_after{250};
-
-// Waits up to `timeout` for the first bytes of a request. The first part of the wait ends
-// at idle_release_after instead: the wait has one deadline either way, so this costs a
-// connection that is kept busy nothing.
+// Waits for the first bytes of a request, as the idle connection it is. It holds its fiber
+// for idle_hold at most (none when the server is short of fibers and this fiber has served
+// a request already: a connection just given one reads first, else it could be handed
+// from fiber to fiber without ever reading); then, when the server
+// can park it and the stream holds nothing, it returns `parked`. Otherwise it gives back
+// what serving a request left it holding (`release`: the arena's chunk, the parser's
+// header storage, the head buffer, the stack pages below the wait) and waits on.
+// Returns the bytes read (as fill does), an error, or nullopt for parked.
 template <class Release>
-result<std::size_t> wait_for_request(net::buffered_stream& io, std::chrono::steady_clock::duration timeout,
-                                     Release&& release) {
+std::optional<result<std::size_t>> wait_for_request(net::buffered_stream& io, connection_control& control,
+                                                    std::chrono::steady_clock::duration timeout, bool served_here,
+                                                    Release&& release) {
   auto now = std::chrono::steady_clock::now();
-  if (timeout <= idle_release_after) return io.fill(now + timeout);
-  auto r = io.fill(now + idle_release_after);
-  if (r || r.error() != dusty::errc::timed_out) return r;
+  deadline until = now + timeout;
+  if (timeout <= idle_hold) return io.fill(until);
+  bool scarce = served_here && control.fibers_scarce && *control.fibers_scarce;
+  if (!scarce || !control.may_park) {
+    auto r = io.fill(now + idle_hold);
+    if (r || r.error() != dusty::errc::timed_out) return r;
+  }
+  if (control.may_park && !io.pending_output()) {
+    if (int fd = io.next_layer().idle_socket(); fd >= 0) {
+      control.park_socket = fd;
+      control.idle_until = until;
+      return std::nullopt;
+    }
+  }
   release();
-  return io.fill(now + timeout);
+  return io.fill(until);
 }
 
 // Adds one connection's requests and traffic to its shard's server_stats as each request
@@ -363,8 +372,8 @@ class connection_meter {
 
 }  // namespace
 
-void serve_connection(const server_state& state, net::stream& conn, connection_control& control, server_stats& stats,
-                      void* app) {
+connection_end serve_connection(const server_state& state, net::stream& conn, connection_control& control,
+                                server_stats& stats, void* app) {
   const auto& cfg = state.config;
   net::buffered_stream io(conn, {.max_input = cfg.limits.max_head_size + 4096});
   request_parser parser({.max_request_line = cfg.limits.max_request_line,
@@ -376,23 +385,26 @@ void serve_connection(const server_state& state, net::stream& conn, connection_c
   std::optional<net::socket_address> remote;
   if (auto a = conn.remote_address()) remote = *a;
 
-  for (bool first = true;; first = false) {
+  for (bool served_here = false;; served_here = true) {
     // Wait for a request, with nothing but the socket held while idle.
     // Responses coalesced from a pipelined batch go out before the connection counts as
     // idle: a stopping server cancels idle connections, and must not cut finished answers.
-    if (io.data().empty() && io.pending_output() && !io.flush(after(cfg.timeouts.write))) return;
-    if (control.stopping) return;
+    if (io.data().empty() && io.pending_output() && !io.flush(after(cfg.timeouts.write))) return connection_end::closed;
+    if (control.stopping) return connection_end::closed;
     control.idle = true;
     if (io.data().empty()) {
-      auto r = wait_for_request(io, first ? cfg.timeouts.request_head : cfg.timeouts.keep_alive, [&] {
+      auto timeout = control.served ? cfg.timeouts.keep_alive : cfg.timeouts.request_head;
+      auto r = wait_for_request(io, control, timeout, served_here, [&] {
         parser.release_storage();
         arena.release();
         sink.release();
         release_memory_while_parked();
       });
-      if (!r) return;  // closed, or idle too long: nothing to answer
+      if (!r) return connection_end::parked;
+      if (!*r) return connection_end::closed;  // closed, or idle too long: nothing to answer
     }
     control.idle = false;
+    control.served = true;
 
     // Read the head, under one deadline from its first byte (slowloris gets 408).
     auto started = std::chrono::steady_clock::now();
@@ -405,10 +417,10 @@ void serve_connection(const server_state& state, net::stream& conn, connection_c
         sink.send_plain(status, reason_phrase(status));
         meter.request_ended(status, started);
         linger_close(io, cfg, control);
-        return;
+        return connection_end::closed;
       }
       if ((head_size = *parsed) != 0) break;
-      if (io.pending_output() && !io.flush(after(cfg.timeouts.write))) return;
+      if (io.pending_output() && !io.flush(after(cfg.timeouts.write))) return connection_end::closed;
       auto r = io.fill(head_deadline);
       if (!r) {
         if (unsigned status = head_failure_status(r.error())) {
@@ -416,7 +428,7 @@ void serve_connection(const server_state& state, net::stream& conn, connection_c
           meter.request_ended(status, started);
           linger_close(io, cfg, control);
         }
-        return;
+        return connection_end::closed;
       }
     }
 
@@ -437,7 +449,7 @@ void serve_connection(const server_state& state, net::stream& conn, connection_c
     auto ended = detail::run_exchange(state.routes, cfg, req, res).end;
     if (sink.taken_over() || ended != detail::exchange_end::answered) {
       meter.request_ended(res.status, started);
-      return;
+      return connection_end::closed;
     }
 
     try {
@@ -446,7 +458,7 @@ void serve_connection(const server_state& state, net::stream& conn, connection_c
       sink.finish(res);
     } catch (const client_gone&) {
       meter.request_ended(res.status, started);
-      return;
+      return connection_end::closed;
     }
     meter.request_ended(res.status, started);
     bool keep = !sink.closing() && body.drain();
@@ -460,7 +472,7 @@ void serve_connection(const server_state& state, net::stream& conn, connection_c
         (void)io.flush(after(cfg.timeouts.write));
         (void)conn.shutdown_write();
       }
-      return;
+      return connection_end::closed;
     }
   }
 }

@@ -330,6 +330,15 @@ void stream::release_idle_buffers() noexcept {
   }
 }
 
+int stream::do_idle_socket() noexcept {
+  // Ciphertext already received, or plaintext OpenSSL decrypted and holds, is input no
+  // socket event will announce again.
+  if (state_ != state::ready || in_begin_ != in_end_ || SSL_pending(ssl_) > 0) return -1;
+  if (send_lock_.locked() || !pending_.empty() || flight_sent_ != flight_.size()) return -1;
+  release_idle_buffers();
+  return conn_.fd();
+}
+
 // --- errors --------------------------------------------------------------------------
 
 std::error_code stream::fail(std::error_code ec, std::string detail) {

@@ -168,6 +168,7 @@ class stream final : public net::stream {
   result<socket_address> do_remote_address() const override { return conn_.remote_address(); }
   result<socket_address> do_local_address() const override { return conn_.local_address(); }
   bool do_peer_closed() const noexcept override;
+  int do_idle_socket() noexcept override;
 
   void init(bool server);
   result<void> ensure_ready(deadline d);

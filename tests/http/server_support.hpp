@@ -500,6 +500,12 @@ class live_server {
     return rt_.post([this] { srv_->stop(); });
   }
   runtime_thread& runtime() { return rt_; }
+  /// The server's counters, one per shard (server::stats()).
+  std::vector<server_stats> stats() {
+    std::vector<server_stats> s;
+    rt_.call([&] { s = srv_->stats(); });
+    return s;
+  }
 
  private:
   runtime_thread rt_;
