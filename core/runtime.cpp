@@ -6,6 +6,7 @@
 
 #include <dusty/core/detail/cpu_quota.hpp>
 #include <dusty/core/detail/runtime_state.hpp>
+#include <dusty/core/detail/stack_trim.hpp>
 
 #include <liburing.h>
 #include <pthread.h>
@@ -192,6 +193,7 @@ runtime::runtime(runtime_config config) : state_(std::make_unique<detail::runtim
     throw config_error("io_uring.recv_buffer_size must be at least 512 bytes");
   if (config.io_uring.entries < 8 || config.io_uring.entries > 32768)
     throw config_error("io_uring.entries must be between 8 and 32768");
+  detail::configure_heap_release();
   if (!config.shards) {
     // Under a CPU quota (a container's --cpus, a Kubernetes CPU limit) the affinity mask
     // still shows every CPU; more shards than the quota's CPUs would all be throttled.

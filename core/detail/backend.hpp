@@ -45,6 +45,9 @@ class backend {
   /// Arms `w` (its fd set) for one input event or its deadline (see input_watch).
   /// Throws std::system_error when the kernel refuses.
   virtual void watch_input(input_watch& w, deadline d) = 0;
+  /// Gives the kernel back memory the backend keeps for busy times (io_uring's provided
+  /// receive buffers), if none of it holds data now. For idle moments; never suspends.
+  virtual void release_idle_memory() noexcept {}
   /// Drops the reactor's state for `fd` (pending multishot accepts, epoll interest)
   /// before the caller closes it.
   virtual void forget(int fd) noexcept = 0;

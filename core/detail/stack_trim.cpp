@@ -13,6 +13,7 @@
 #endif
 
 #include <chrono>
+#include <cstdlib>
 #include <optional>
 #include <cstring>
 #include <vector>
@@ -87,6 +88,7 @@ void run_trims() {
     // Fibers that ended (idle connections gone to an input watch) left their stacks'
     // pages in the cache; they go back with the heap's.
     queue.sched->stacks().release_cached(warm_stacks, warm_stack_bytes);
+    if (auto* sh = shard::current()) sh->io().release_idle_memory();
     return_free_heap();
     if (queue.pending.empty()) break;
   }
@@ -107,6 +109,17 @@ void start_trim_helper() {
 }
 
 }  // namespace
+
+void configure_heap_release() noexcept {
+#if defined(DUSTY_MIMALLOC)
+  // mimalloc (2.0) decommits the free spans of a segment only decommit_delay (25 ms) after
+  // they were freed, and then only when that segment is next allocated from: a shard whose
+  // connections all went idle never allocates again, so their memory (about 9 KiB per
+  // connection served) stayed resident however often mi_collect ran. With no delay the
+  // spans go back as mi_collect finds them free. An explicit MIMALLOC_DECOMMIT_DELAY wins.
+  if (!std::getenv("MIMALLOC_DECOMMIT_DELAY")) mi_option_set(mi_option_decommit_delay, 0);
+#endif
+}
 
 const void* saved_stack_pointer(const fiber_context& f) noexcept {
   // boost::context::fiber (fcontext flavour) holds exactly its fcontext_t, which is private.

@@ -31,4 +31,8 @@ void request_stack_trim(fiber_context& f);
 /// fibers that ended and the heap's free pages (rate-limited). Never suspends.
 void request_idle_trim(scheduler& s);
 
+/// Sets the allocator up so that what request_*_trim return really leaves the process.
+/// Called once by the runtime before its shards start.
+void configure_heap_release() noexcept;
+
 }  // namespace dusty::detail

@@ -118,6 +118,7 @@ class uring_backend final : public backend {
     if (buf_ring_) {
       io_uring_unregister_buf_ring(&ring_, 0);
       ::munmap(buf_ring_, buf_ring_bytes_);
+      ::munmap(buf_mem_, buf_mem_bytes_);
     }
     io_uring_queue_exit(&ring_);
     ::close(wake_fd_);
@@ -201,6 +202,7 @@ class uring_backend final : public backend {
       io_uring_buf_ring_add(buf_ring_, data, static_cast<unsigned>(buf_size_), static_cast<unsigned short>(id),
                             io_uring_buf_ring_mask(buf_count_), 0);
       io_uring_buf_ring_advance(buf_ring_, 1);
+      --buffers_held_;
     }
     if (!r && r.error() == std::error_code(ENOBUFS, std::generic_category()))
       return recv(fd, source().first(max), d);  // every provided buffer is in use right now
@@ -287,6 +289,15 @@ class uring_backend final : public backend {
       };
       timers_.add(&w.timer);
     }
+  }
+
+  // The kernel takes provided buffers in ring order, so under load every one of them gets
+  // touched and stays resident (4 MiB by default) though each holds data only for a moment.
+  // When none holds data, their pages can go: the kernel writes into them only while
+  // this thread is inside io_uring_enter (deferred task work), never now.
+  void release_idle_memory() noexcept override {
+    if (!buf_mem_ || buffers_held_ != 0) return;
+    ::madvise(buf_mem_, std::size_t{buf_count_} * buf_size_, MADV_DONTNEED);
   }
 
   void forget(int fd) noexcept override {
@@ -446,8 +457,16 @@ class uring_backend final : public backend {
     }
     buf_count_ = count;
     buf_size_ = size;
-    buffers_.reset(new std::byte[std::size_t{count} * size]);
-    buf_mem_ = buffers_.get();
+    // Page-aligned, so release_idle_memory() can give the pages back.
+    buf_mem_bytes_ = std::size_t{count} * size;
+    void* pool = ::mmap(nullptr, buf_mem_bytes_, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+    if (pool == MAP_FAILED) {
+      io_uring_unregister_buf_ring(&ring_, 0);
+      ::munmap(buf_ring_, buf_ring_bytes_);
+      buf_ring_ = nullptr;
+      return;
+    }
+    buf_mem_ = static_cast<std::byte*>(pool);
     io_uring_buf_ring_init(buf_ring_);
     int mask = io_uring_buf_ring_mask(count);
     for (unsigned i = 0; i < count; ++i)
@@ -493,6 +512,7 @@ class uring_backend final : public backend {
       return;
     }
     auto* op = reinterpret_cast<uring_op*>(data);
+    if (flags & IORING_CQE_F_BUFFER) ++buffers_held_;  // until its fiber copies it out
     op->res = res;
     op->flags = flags;
     op->done = true;
@@ -526,8 +546,9 @@ class uring_backend final : public backend {
   std::size_t buf_ring_bytes_ = 0;
   unsigned buf_count_ = 0;
   std::size_t buf_size_ = 0;
-  std::unique_ptr<std::byte[]> buffers_;
+  std::size_t buf_mem_bytes_ = 0;
   std::byte* buf_mem_ = nullptr;
+  unsigned buffers_held_ = 0;  // provided buffers with data a fiber has yet to copy out
   std::unordered_map<int, std::shared_ptr<listener>> listeners_;
   std::vector<std::shared_ptr<listener>> closing_;
   pipe_pool pipes_;
