@@ -42,6 +42,7 @@ int serve_http(int argc, char** argv, std::string_view app, std::uint16_t defaul
       http::server_config config;
       config.address = flags.address;
       config.port = flags.port;
+      if (flags.max_connections) config.limits.max_connections = *flags.max_connections;
       config.tls.cert_file = flags.tls_cert;
       config.tls.key_file = flags.tls_key;
       configure(config);

@@ -1,6 +1,6 @@
 #pragma once
-// The flags every dusty server app takes: --port, --address, --shards, --backend, and
-// --tls-cert/--tls-key for HTTPS.
+// The flags every dusty server app takes: --port, --address, --shards, --backend,
+// --max-connections, and --tls-cert/--tls-key for HTTPS.
 // Errors are one line for stderr; apps exit with status 2 on them.
 #include <dusty/core/runtime.hpp>
 
@@ -19,6 +19,7 @@ struct server_flags {
   std::string address = "0.0.0.0";
   std::optional<unsigned> shards;
   backend_kind backend = backend_kind::automatic;
+  std::optional<std::size_t> max_connections;  ///< --max-connections: per shard.
   std::string tls_cert;  ///< --tls-cert: PEM certificate chain; set, the app serves HTTPS.
   std::string tls_key;   ///< --tls-key: PEM private key of that certificate.
 
@@ -41,6 +42,9 @@ inline std::string server_flags_usage(std::string_view app, std::uint16_t defaul
          "                Default: 0.0.0.0\n"
          "  --shards N    threads, one per CPU. Default: every CPU this process may use\n"
          "  --backend B   reactor backend. Default: auto (io_uring, else epoll; DUSTY_BACKEND)\n"
+         "  --max-connections N\n"
+         "                open connections per shard, idle ones included; more get 503.\n"
+         "                Default: 10000\n"
          "  --tls-cert F  PEM certificate chain (leaf first): serve HTTPS on --port.\n"
          "                SIGHUP reloads it and the key for new connections. Default: none\n"
          "  --tls-key F   PEM private key of --tls-cert. Default: none\n";
@@ -80,6 +84,11 @@ inline std::optional<std::string> parse_server_flags(int argc, char** argv, std:
       auto b = parse_backend_kind(value);
       if (!b) return "--backend: expected auto, io_uring or epoll, got '" + std::string(value) + "'";
       f.backend = *b;
+    } else if (flag == "--max-connections") {
+      std::size_t n = 0;
+      if (!number(value, n) || n == 0)
+        return "--max-connections: expected a positive number, got '" + std::string(value) + "'";
+      f.max_connections = n;
     } else if (flag == "--tls-cert") {
       f.tls_cert = value;
     } else if (flag == "--tls-key") {

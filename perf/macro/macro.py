@@ -320,7 +320,8 @@ class Dusty(Server):
 
     def start(self) -> None:
         m = self._start_announcing(
-            [self.binary, "--port", "0", "--address", "127.0.0.1", "--shards", "1", "--backend", self.backend],
+            [self.binary, "--port", "0", "--address", "127.0.0.1", "--shards", "1", "--backend", self.backend,
+             "--max-connections", "16384"],  # as nginx.conf.in's worker_connections
             r"serving http://[^ ]*:(\d+)/ \((\d+) shards?, (\w+)\)")
         if m.group(3) != self.backend:
             raise BenchError(f"{self.name}: runs on {m.group(3)}, asked for {self.backend}")
