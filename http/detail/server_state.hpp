@@ -5,6 +5,8 @@
 #include <dusty/http/detail/dispatcher.hpp>
 #include <dusty/http/server_config.hpp>
 
+#include <functional>
+
 namespace dusty::http::detail {
 
 struct server_state {
@@ -19,6 +21,10 @@ struct connection_control {
   bool idle = true;       ///< Parked between requests (safe to cancel).
   bool draining = false;  ///< A stop has begun: the next answer says Connection: close.
   bool stopping = false;  ///< The server no longer accepts: finish this request, then close.
+  /// Set by a handler that took the connection over (a WebSocket session) while it runs:
+  /// called once when the server stops, so the session can close (1001) instead of being
+  /// cancelled at the drain deadline. Must not suspend.
+  std::move_only_function<void()> on_stop;
 };
 
 }  // namespace dusty::http::detail

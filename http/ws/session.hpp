@@ -51,6 +51,21 @@ struct message {
   bool is_binary() const noexcept { return type == message_type::binary; }
 };
 
+/// Part of a message, from session::receive_some().
+struct message_piece {
+  message_type type = message_type::text;
+  /// The bytes that arrived since the last piece (possibly empty for `last`). A text
+  /// piece may end inside a UTF-8 sequence; the message as a whole is validated.
+  std::string data;
+  /// The message's first piece.
+  bool first = false;
+  /// The message's last piece: the next one begins another message.
+  bool last = false;
+
+  bool is_text() const noexcept { return type == message_type::text; }
+  bool is_binary() const noexcept { return type == message_type::binary; }
+};
+
 /// How a session ended.
 struct close_status {
   /// The code of the close handshake (the peer's when it closed first, ours when we did);
@@ -67,7 +82,7 @@ class session {
  public:
   /// A session over `io` (after the 101). `write_timeout` bounds each write
   /// (server_config::timeouts.write): a peer that stops reading for longer is dropped.
-  /// `deflate`: permessage-deflate was agreed in the handshake (servers only).
+  /// `deflate`: permessage-deflate was agreed in the handshake.
   session(net::buffered_stream& io, const server_config::websocket_config& config,
           std::chrono::milliseconds write_timeout, std::string protocol = {},
           std::optional<deflate_params> deflate = std::nullopt, ws::role side = ws::role::server);
@@ -79,6 +94,22 @@ class session {
   /// The next text or binary message; std::nullopt once the session is closed (by either
   /// side, a violation, a timeout, or the connection dropping). Suspends.
   std::optional<message> receive();
+
+  /// The next piece of a message, as its bytes arrive, without assembling the message in
+  /// memory: each piece holds what one read brought (at most a read buffer's worth, or
+  /// what that inflated to with permessage-deflate). Pieces of one message come in order,
+  /// `first` on the first, `last` on the last; control frames are handled between them as
+  /// receive() does. max_message_size still bounds the whole message (1009), and text is
+  /// still validated as UTF-8 across pieces: invalid bytes close the session with 1007
+  /// and receive_some() returns std::nullopt, possibly after pieces of that message were
+  /// handed out. std::nullopt once closed. Suspends. receive() after a piece that was not
+  /// the last returns the rest of that message.
+  ///
+  ///   while (auto p = ws.receive_some()) {
+  ///     file.write(p->data);
+  ///     if (p->last) break;
+  ///   }
+  std::optional<message_piece> receive_some();
 
   /// Sends a message as one frame. Suspends until the kernel has taken it; false when the
   /// session is closed or closing (nothing is sent). A send from another fiber while one
@@ -112,6 +143,13 @@ class session {
   /// receive() then finishes the handshake and returns std::nullopt. No-op once closing.
   void close(std::uint16_t code = close_code::normal, std::string_view reason = {});
 
+  /// Starts the close handshake like close(), but never suspends: the close frame goes
+  /// behind the frame being written, or is written by a fiber started for it (as post()
+  /// does). receive() then returns std::nullopt once the peer answers (or close_timeout
+  /// after it wakes). Any fiber of the session's shard; no-op once closing. The server's
+  /// stop uses it to say 1001 (going away) to every open session.
+  void close_async(std::uint16_t code, std::string_view reason = {});
+
   /// True until the close handshake starts (or the connection ends).
   bool is_open() const noexcept { return state_ == state::open; }
   /// How the session ended (or is ending); code 1006 while it is still open.
@@ -119,12 +157,20 @@ class session {
   /// The subprotocol agreed in the handshake, or empty.
   std::string_view subprotocol() const noexcept { return protocol_; }
   ws::role side() const noexcept { return role_; }
+  /// Whether permessage-deflate was agreed in the handshake.
+  bool permessage_deflate() const noexcept { return deflate_bits_ != 0; }
 
  private:
   enum class state : std::uint8_t { open, closing, closed };
 
   bool send_data(opcode op, std::string_view payload);
+  // receive() and receive_some(): the next message or piece, with its type and whether
+  // it ends the message.
+  std::optional<std::string> next_data(delivery how, opcode& type, bool& last);
   bool write_frame(opcode op, std::string_view payload, std::uint8_t rsv = 0);
+  // The header of a frame we send (masked by a client, `key` then filled); its size.
+  std::size_t own_header(std::span<std::byte, max_header_size> head, opcode op, std::size_t length, mask_key& key,
+                         std::uint8_t rsv = 0) const;
   bool enqueue(std::string_view head, std::string_view payload, opcode op);
   bool write_then_flush(std::span<const iovec> first);
   void start_close(std::uint16_t code, std::string_view reason);
@@ -148,6 +194,7 @@ class session {
   std::chrono::steady_clock::time_point close_deadline_;
   bool ping_outstanding_ = false;
   bool receiving_ = false;
+  bool mid_message_ = false;  // receive_some() handed out a piece that was not the last
   // Outgoing: one fiber writes at a time; the others queue their frames here.
   bool writing_ = false;
   std::string pending_;
