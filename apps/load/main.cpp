@@ -116,7 +116,7 @@ int main(int argc, char** argv) {
       bool progress = ::isatty(STDERR_FILENO) == 1;
       auto r = load::run_load(plan, o.duration, progress);
       load::run_summary s{.options = o,
-                          .url = u->to_string(),
+                          .url = o.ws ? o.url : u->to_string(),
                           .backend = std::string(dusty::to_string(rt.backend())),
                           .elapsed = r.elapsed,
                           .stats = r.stats,

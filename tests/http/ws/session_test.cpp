@@ -10,6 +10,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+
+#include <sys/resource.h>
 #include <string>
 
 namespace dusty::http::server_test {
@@ -357,6 +359,23 @@ TEST(ws_peers, thousand_sessions_at_once) {
   ASSERT_TRUE(r.status) << "timed out\n" << r.out << r.err;
   EXPECT_EQ(*r.status, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("1000 sessions ok"), std::string::npos) << r.out << r.err;
+}
+
+// 10,000 sessions open at once over two shards. The peer is another process: client and
+// server sockets together would pass the 20,000 open files a process may have here.
+TEST(ws_peers, ten_thousand_sessions_at_once) {
+  rlimit files{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &files), 0);
+  if (files.rlim_cur < 10'500 && files.rlim_max >= 10'500) {
+    files.rlim_cur = files.rlim_max;
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &files), 0);
+  }
+  if (files.rlim_cur < 10'500) GTEST_SKIP() << "needs 10,500 open files, the limit is " << files.rlim_cur;
+  live_server<> s(echo_routes, peer_config(), two_shards());
+  auto r = run_peer({python_path(), peer_script("python_many.py"), std::to_string(s.port()), "10000"}, 150s);
+  ASSERT_TRUE(r.status) << "timed out\n" << r.out << r.err;
+  EXPECT_EQ(*r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("10000 sessions ok"), std::string::npos) << r.out << r.err;
 }
 
 }  // namespace
