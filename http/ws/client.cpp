@@ -84,6 +84,8 @@ void client_session::reset() noexcept {
   stream_.reset();
 }
 
+client_session::client_session(client_session&&) noexcept = default;
+
 client_session& client_session::operator=(client_session&& other) noexcept {
   if (this != &other) {
     reset();

@@ -68,7 +68,7 @@ struct connect_options {
 /// at once (call close() before, for the close handshake).
 class client_session {
  public:
-  client_session(client_session&&) noexcept = default;
+  client_session(client_session&&) noexcept;  // defined where net::stream is complete
   client_session& operator=(client_session&&) noexcept;
   ~client_session();
 
