@@ -101,7 +101,7 @@ std::optional<std::string> session::next_data(delivery how, opcode& type, bool& 
       case event_kind::need_more:
         break;
     }
-    auto r = io_.fill(next_deadline());
+    auto r = wait_for_input();
     if (r) continue;
     if (r.error() == dusty::errc::timed_out) {
       on_timer();
@@ -111,6 +111,22 @@ std::optional<std::string> session::next_data(delivery how, opcode& type, bool& 
     state_ = state::closed;
     return std::nullopt;
   }
+}
+
+// A session waits for its peer most of its life. Once a wait has lasted a moment, the
+// stack pages the fiber touched below it (the upgrade, the handler's earlier work) go
+// back to the kernel (dusty::release_memory_while_parked), as an idle HTTP/1 keep-alive
+// connection's do: an idle session then costs little more than its socket. The wait
+// keeps one deadline either way; a session kept busy never reaches the first one.
+result<std::size_t> session::wait_for_input() {
+  static constexpr std::chrono::milliseconds release_after{250};
+  auto deadline = next_deadline();
+  auto soon = clock::now() + release_after;
+  if (!io_.data().empty() || deadline <= soon) return io_.fill(deadline);
+  auto r = io_.fill(soon);
+  if (r || r.error() != dusty::errc::timed_out) return r;
+  release_memory_while_parked();
+  return io_.fill(deadline);
 }
 
 clock::time_point session::next_deadline() const noexcept {

@@ -17,6 +17,7 @@
 // fiber; send(), send_text(), send_binary(), ping() and post() may also come from other
 // fibers of the shard (they queue behind the frame being written, up to max_queued_bytes).
 #include <dusty/core/fiber.hpp>
+#include <dusty/core/result.hpp>
 #include <dusty/core/wait_queue.hpp>
 #include <dusty/http/handler.hpp>
 #include <dusty/http/server_config.hpp>
@@ -178,6 +179,7 @@ class session {
   void linger() noexcept;
   void drop(std::uint16_t code, std::string_view reason) noexcept;
   std::chrono::steady_clock::time_point next_deadline() const noexcept;
+  result<std::size_t> wait_for_input();
   void on_timer();
 
   net::buffered_stream& io_;
