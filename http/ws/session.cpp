@@ -212,6 +212,7 @@ bool session::write_frame(opcode op, std::string_view payload, std::uint8_t rsv)
     apply_mask(std::as_writable_bytes(std::span(masked)), key);
     payload = masked;
   }
+  if (cork(op, {reinterpret_cast<const char*>(head.data()), n}, payload)) return true;
   if (writing_) {
     // Another fiber is writing: queue behind it, within the limit, and wait for the flush.
     if (!enqueue({reinterpret_cast<const char*>(head.data()), n}, payload, op)) return false;
@@ -235,6 +236,43 @@ bool session::post(std::shared_ptr<const std::string> frame) {
     std::array<iovec, 1> iov{iovec{const_cast<char*>(frame->data()), frame->size()}};
     (void)write_then_flush(iov);
   });
+  return true;
+}
+
+// Echo servers answer a burst of messages that arrived in one read one by one; writing
+// each at once costs a system call per message, which is what bounds them (Node's ws
+// corks its socket for the same reason). So a data frame sent while more of the peer's
+// input is already buffered (the next receive() will not wait) is held back, up to
+// cork_limit bytes, and a fiber started for it writes everything held in one write once
+// the sender waits (normally in receive(), when the buffered input is used up). A send
+// that finds the hold full, or the input empty, goes the usual way: behind the held
+// frames, waiting for the write as before, so a sender still cannot outrun its peer.
+bool session::cork(opcode op, std::string_view head, std::string_view payload) {
+  static constexpr std::size_t cork_limit = 64 * 1024;
+  if (is_control(op) || receiving_ || state_ != state::open) return false;
+  if (pending_.size() + head.size() + payload.size() > cork_limit) return false;
+  if (writing_) {
+    if (!corked_) return false;  // a write is under way: wait for it as usual
+  } else {
+    if (io_.data().empty()) return false;  // nothing more to answer: write now
+    writing_ = true;
+    corked_ = true;
+    // As in post(): writing_ was false, so the last poster has finished.
+    poster_ = spawn([this] {
+      corked_ = false;
+      // The batch may hold frames queued behind the held ones by waiting senders (a pong).
+      auto gen = queued_gen_;
+      std::string batch;
+      batch.swap(pending_);
+      std::array<iovec, 1> iov{iovec{batch.data(), batch.size()}};
+      if (write_then_flush(iov) && flushed_gen_ < gen) {
+        flushed_gen_ = gen;
+        written_.notify_all();
+      }
+    });
+  }
+  pending_.append(head);
+  pending_.append(payload);
   return true;
 }
 

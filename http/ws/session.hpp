@@ -113,7 +113,10 @@ class session {
   std::optional<message_piece> receive_some();
 
   /// Sends a message as one frame. Suspends until the kernel has taken it; false when the
-  /// session is closed or closing (nothing is sent). A send from another fiber while one
+  /// session is closed or closing (nothing is sent). Except while more of the peer's input
+  /// is already buffered (the next receive() returns at once): then up to 64 KiB of frames
+  /// are held and go out together in one write as soon as the calling fiber waits (in
+  /// receive(), or anywhere else), and send() returns true at once. A send from another fiber while one
   /// is being written waits in the queue; when the queue would pass max_queued_bytes the
   /// session is closed with 1008 and this send returns false. A text message must be
   /// valid UTF-8 (not checked).
@@ -173,6 +176,7 @@ class session {
   std::size_t own_header(std::span<std::byte, max_header_size> head, opcode op, std::size_t length, mask_key& key,
                          std::uint8_t rsv = 0) const;
   bool enqueue(std::string_view head, std::string_view payload, opcode op);
+  bool cork(opcode op, std::string_view head, std::string_view payload);
   bool write_then_flush(std::span<const iovec> first);
   void start_close(std::uint16_t code, std::string_view reason);
   void fail(std::uint16_t code, std::string_view reason);
@@ -199,6 +203,7 @@ class session {
   bool mid_message_ = false;  // receive_some() handed out a piece that was not the last
   // Outgoing: one fiber writes at a time; the others queue their frames here.
   bool writing_ = false;
+  bool corked_ = false;  // frames are held in pending_ for a poster that has not run yet
   std::string pending_;
   std::uint64_t queued_gen_ = 0;
   std::uint64_t flushed_gen_ = 0;

@@ -136,6 +136,52 @@ TEST(ws_session, echo_ping_fragments_and_close_over_raw_frames) {
   EXPECT_TRUE(c.wait_closed());
 }
 
+// Messages that arrive in one read are answered in one write (send() holds frames while
+// more input is buffered): every echo still comes back, in order, with the pongs in their
+// place; and a held frame goes out as soon as the sender waits for anything, not only
+// in receive().
+TEST(ws_session, a_burst_is_answered_in_order_and_held_frames_go_out_when_the_sender_waits) {
+  live_server<> s([](server<>& srv) {
+    echo_routes(srv);
+    srv.websocket("/slow", [](request&, ws::session& ws) {
+      while (auto m = ws.receive()) {
+        ws.send(*m);
+        dusty::sleep_for(2s);  // busy elsewhere: the echo must not wait for the next receive()
+      }
+    });
+  });
+  auto c = s.connect();
+  open(c);
+  frame_reader rd(c);
+  std::string burst;
+  for (int i = 0; i < 200; ++i) {
+    burst += client_frame(ws::opcode::text, "message " + std::to_string(i));
+    if (i % 50 == 25) burst += client_frame(ws::opcode::ping, "p" + std::to_string(i));
+  }
+  c.send(burst);
+  for (int i = 0; i < 200; ++i) {
+    auto e = rd.next();
+    ASSERT_TRUE(e) << i;
+    if (e->kind == ws::event_kind::pong) {
+      EXPECT_EQ(e->payload, "p" + std::to_string(i - 1));
+      e = rd.next();
+      ASSERT_TRUE(e) << i;
+    }
+    ASSERT_EQ(e->kind, ws::event_kind::message) << i;
+    EXPECT_EQ(e->payload, "message " + std::to_string(i));
+  }
+
+  auto slow = s.connect();
+  open(slow, "/slow");
+  frame_reader sr(slow);
+  auto start = clock_type::now();
+  slow.send(client_frame(ws::opcode::text, "first") + client_frame(ws::opcode::text, "second"));
+  auto e = sr.next();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->payload, "first");
+  EXPECT_LT(clock_type::now() - start, 1s) << "the held echo waited for the handler's next receive()";
+}
+
 // Each violation gets its close code, then the connection ends.
 TEST(ws_session, violations_close_with_rfc_codes) {
   server_config cfg = local_config();
