@@ -64,7 +64,7 @@ taskset -c "$server_cpu" node "$here/node_ws_echo.js" "$node_port" >"$tmp/node.l
 pids+=($!)
 for p in $dusty_port $beast_port $node_port; do wait_port "$p"; done
 
-# ws_rate PORT SIZE SECONDS -> messages/s (errors reported on stderr)
+# ws_rate PORT SIZE SECONDS -> messages/s (errors reported on stderr, with the contender's name)
 ws_rate() {
   local out
   out=$(taskset -c "$client_cpu" "$load" --ws --size "$2" -c "$connections" --pipeline "$pipeline" -d "$3s" \
@@ -73,8 +73,9 @@ ws_rate() {
 import json, sys
 r = json.loads(sys.argv[1])
 if r["errors_total"]:
-    print("websocket.sh: errors from port", sys.argv[2], r["errors"], file=sys.stderr)
-print(r["messages_per_sec"])' "$out" "$1"
+    names = {sys.argv[3]: "dusty", sys.argv[4]: "beast", sys.argv[5]: "node"}
+    print("websocket.sh: errors from", names.get(sys.argv[2], sys.argv[2]), r["errors"], file=sys.stderr)
+print(r["messages_per_sec"])' "$out" "$1" "$dusty_port" "$beast_port" "$node_port"
 }
 
 echo "## WebSocket echo: dusty-hello /ws ($backend, 1 shard) vs Boost.Beast (1 thread) vs Node ws, $(nproc) CPUs, $(uname -r)"
