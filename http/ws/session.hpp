@@ -10,7 +10,9 @@
 // receive() answers pings, reassembles fragmented messages, validates text as UTF-8,
 // sends keep-alive pings and ends the session for a dead peer (server_config::websocket).
 // When the handler returns, a still-open session is closed with 1000; when it throws,
-// with 1011. A protocol violation by the peer closes it with the RFC's code (1002, 1007,
+// with 1011. When the server stops gracefully, every open session is sent 1001 (going
+// away) at once; receive() returns std::nullopt when the peer answers, and a session
+// still running at timeouts.drain is cancelled like any busy connection. A protocol violation by the peer closes it with the RFC's code (1002, 1007,
 // 1009) and receive() returns std::nullopt.
 //
 // Threading: everything on the session's shard. receive() and close() from the session's

@@ -262,6 +262,37 @@ TEST(ws_session, peer_that_stops_reading_is_closed_with_1008) {
   EXPECT_EQ(senders_done.load(), 8);
 }
 
+// The other policy for a peer that stops reading: a single sender is not closed for its
+// queue (nothing queues behind a frame being written); it waits, and when the peer has
+// read nothing for timeouts.write the connection is dropped and send() returns false.
+TEST(ws_session, a_single_sender_to_a_peer_that_stops_reading_waits_then_is_dropped) {
+  server_config cfg = local_config();
+  cfg.timeouts.write = 500ms;
+  std::atomic<int> sent{0};
+  std::atomic<int> ended_code{0};
+  flag ended;
+  live_server<> s(
+      [&](server<>& srv) {
+        srv.websocket("/single", [&](request&, ws::session& ws) {
+          std::string big(256 * 1024, 's');
+          while (ws.send_binary(big)) ++sent;
+          ended_code = ws.closed_with().code;
+          ended.set();
+        });
+      },
+      cfg);
+  auto c = s.connect(64 * 1024);
+  open(c, "/single");
+  auto start = clock_type::now();
+  ASSERT_TRUE(ended.wait(10s)) << "the sender never gave up";
+  auto took = clock_type::now() - start;
+  EXPECT_GE(took, 500ms) << "it waited for the peer first";
+  EXPECT_LT(took, 5s);
+  EXPECT_EQ(ended_code.load(), ws::close_code::abnormal);
+  EXPECT_GT(sent.load(), 0);
+  EXPECT_LT(sent.load(), 64) << "bounded by the socket buffers, not grown in memory";
+}
+
 // A peer that vanishes (answers nothing, reads nothing, never closes) is found by the
 // keep-alive ping: no answer within one interval ends the session.
 TEST(ws_session, vanished_peer_ends_by_ping_deadline) {
