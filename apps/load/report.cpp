@@ -96,7 +96,7 @@ std::string text_report(const run_summary& s) {
   r += "  " + std::to_string(st.responses) + (o.ws ? " echoes in " : " responses in ") + fixed(seconds(s.elapsed), 2) + "s, " +
        format_bytes(static_cast<double>(st.bytes_read)) + " read, " + format_bytes(static_cast<double>(st.bytes_written)) +
        " written, " + std::to_string(st.connects) + (st.connects == 1 ? " connection" : " connections") + " opened\n";
-  if (s.url.starts_with("https://")) {
+  if (s.url.starts_with("https://") || s.url.starts_with("wss://")) {
     r += "  TLS     " + std::to_string(st.tls_handshakes) + (st.tls_handshakes == 1 ? " handshake" : " handshakes") + " (" +
          fixed(per_second(st.tls_handshakes, s.elapsed), 2) + "/s), " + std::to_string(st.tls_resumed) + " resumed\n";
   }
