@@ -45,6 +45,8 @@ class client_gone : public std::runtime_error {
 };
 
 namespace detail {
+struct connection_control;
+
 /// Where a response goes: a connection, or a test capture.
 class response_sink {
  public:
@@ -64,6 +66,8 @@ class response_sink {
   struct taken_connection {
     net::buffered_stream* io = nullptr;
     const server_config* config = nullptr;
+    /// The connection's shutdown flags (its on_stop hook), or null.
+    connection_control* control = nullptr;
   };
   virtual taken_connection take_over(const response& res) {
     (void)res;

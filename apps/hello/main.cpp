@@ -8,6 +8,9 @@
 //   POST /upload        reads the body piece by piece and answers its size in bytes
 //                       (text/plain; the macro suite's 64 KiB request, perf/macro/)
 //   GET /ws             WebSocket echo: each text or binary message comes back as sent
+//   GET /broadcast      WebSocket: every message a session sends goes to every session
+//                       of /broadcast on every shard (ws::topics; the broadcast figure
+//                       of perf/macro/websocket.sh)
 //   GET /healthz        200 while the process serves (http/health.hpp)
 //   GET /readyz         200, and 503 once a graceful stop (SIGTERM) has begun
 //   GET /metrics        Prometheus metrics, per shard (http/metrics.hpp)
@@ -18,10 +21,12 @@
 #include <dusty/http/health.hpp>
 #include <dusty/http/metrics.hpp>
 #include <dusty/http/server.hpp>
+#include <dusty/http/ws/topics.hpp>
 
 #include <serve_http.hpp>
 
 #include <chrono>
+#include <memory>
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -31,7 +36,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-void routes(http::server<>& srv) {
+std::unique_ptr<http::ws::topics> routes(http::server<>& srv) {
   auto hello = [](http::request&, http::response& res) {
     res.content_type("text/plain");
     res.body = "Hello, World!";
@@ -66,8 +71,15 @@ void routes(http::server<>& srv) {
   srv.websocket("/ws", [](http::request&, http::ws::session& ws) {
     while (auto m = ws.receive()) ws.send(*m);
   });
+  auto topics = std::make_unique<http::ws::topics>();
+  topics->start();
+  srv.websocket("/broadcast", [t = topics.get()](http::request&, http::ws::session& ws) {
+    t->subscribe(ws, "all");
+    while (auto m = ws.receive()) t->publish("all", *m);
+  });
   http::mount_health(srv);
   http::mount_metrics(srv);
+  return topics;  // kept by serve_http until the server has stopped
 }
 
 }  // namespace

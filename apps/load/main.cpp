@@ -1,6 +1,7 @@
-// dusty-load: an HTTP/1.1 load generator on dusty's runtime.
+// dusty-load: an HTTP/1.1 and WebSocket load generator on dusty's runtime.
 //
 //   dusty-load -c 256 -d 10s http://127.0.0.1:8080/plaintext
+//   dusty-load --ws --size 16384 -c 256 -d 10s ws://127.0.0.1:8080/ws
 //   dusty-load -c 16 -d 10s --pipeline 16 -t 2 http://127.0.0.1:8080/
 //   dusty-load -c 64 -d 30s --rate 20000 --json http://127.0.0.1:8080/json
 //
@@ -49,7 +50,13 @@ int main(int argc, char** argv) {
     std::fputs(load::usage().c_str(), stdout);
     return 0;
   }
-  auto u = http::url::parse(o.url);
+  // ws:// and wss:// are http:// and https:// to the URL parser (it knows their ports).
+  std::string url_text = o.url;
+  if (url_text.starts_with("ws://")) url_text = "http://" + url_text.substr(5);
+  else if (url_text.starts_with("wss://")) url_text = "https://" + url_text.substr(6);
+  else if (o.ws && !url_text.starts_with("http")) return usage_error("--ws: expected a ws:// or wss:// URL, got '" + o.url + "'");
+  if (!o.ws && url_text != o.url) return usage_error("'" + o.url + "' is a WebSocket URL: add --ws");
+  auto u = http::url::parse(url_text);
   if (!u) return usage_error("invalid URL '" + o.url + "': " + u.error().message());
   if (u->scheme == "http" && (o.cacert || o.insecure))
     return usage_error("--cacert and --insecure are for https:// URLs: '" + o.url + "'");
@@ -61,7 +68,9 @@ int main(int argc, char** argv) {
   }
 
   load::load_plan plan;
-  plan.request = load::build_request(o, *u, body);
+  plan.request = o.ws ? load::build_ws_handshake(o, *u) : load::build_request(o, *u, body);
+  plan.ws = o.ws;
+  if (o.ws) plan.ws_frame = load::build_ws_frame(o.message_size);
   plan.head_request = o.method == "HEAD";
   plan.connections = o.connections;
   plan.shards = o.shards;
@@ -107,7 +116,7 @@ int main(int argc, char** argv) {
       bool progress = ::isatty(STDERR_FILENO) == 1;
       auto r = load::run_load(plan, o.duration, progress);
       load::run_summary s{.options = o,
-                          .url = u->to_string(),
+                          .url = o.ws ? o.url : u->to_string(),
                           .backend = std::string(dusty::to_string(rt.backend())),
                           .elapsed = r.elapsed,
                           .stats = r.stats,

@@ -72,6 +72,10 @@ std::string usage() {
          "      --no-resume      https: a full handshake on every new connection (default:\n"
          "                       a replaced connection resumes the shard's last session)\n"
          "      --backend B      auto, io_uring or epoll. Default: auto (DUSTY_BACKEND)\n"
+         "      --ws             WebSocket echo: each connection upgrades (ws:// or wss://\n"
+         "                       URL), then sends binary messages and times their echoes;\n"
+         "                       --pipeline and --rate count messages instead of requests\n"
+         "      --size N         --ws: bytes per message, 0 to 16777216. Default: 64\n"
          "  -h, --help           this text\n"
          "\n"
          "URL: http[s]://host[:port]/path?query (host: a name, an IPv4 or a [IPv6] literal).\n"
@@ -146,9 +150,10 @@ std::expected<load_options, std::string> parse_options(int argc, char** argv) {
       flag = arg.substr(0, 2);
       if (arg.size() > 2) value = arg.substr(2);
     }
-    if (flag == "--json" || flag == "-k" || flag == "--insecure" || flag == "--no-resume") {
+    if (flag == "--json" || flag == "-k" || flag == "--insecure" || flag == "--no-resume" || flag == "--ws") {
       if (value) return fail(flag + " takes no value");
       if (flag == "--json") o.json = true;
+      else if (flag == "--ws") o.ws = true;
       else if (flag == "--no-resume") o.resume = false;
       else o.insecure = true;
       continue;
@@ -156,7 +161,7 @@ std::expected<load_options, std::string> parse_options(int argc, char** argv) {
     static constexpr std::string_view with_value[] = {"-c", "--connections", "-d", "--duration", "-t", "--shards",
                                                       "--threads", "--pipeline", "-R", "--rate", "-H", "--header",
                                                       "-m", "--method", "--body", "--timeout", "--backend",
-                                                      "--cacert"};
+                                                      "--cacert", "--size"};
     if (std::find(std::begin(with_value), std::end(with_value), flag) == std::end(with_value))
       return fail("unknown flag " + std::string(arg) + " (see --help)");
     if (!value) {
@@ -205,6 +210,10 @@ std::expected<load_options, std::string> parse_options(int argc, char** argv) {
       auto d = parse_duration(v);
       if (!d || d->count() <= 0) return fail(flag + ": expected a duration like 2s or 500ms, got " + quoted);
       o.timeout = *d;
+    } else if (flag == "--size") {
+      unsigned n = 0;
+      if (!parse_unsigned(v, n) || n > 16u << 20) return fail(flag + ": expected bytes from 0 to 16777216, got " + quoted);
+      o.message_size = n;
     } else if (flag == "--backend") {
       auto b = parse_backend_kind(v);
       if (!b) return fail(flag + ": expected auto, io_uring or epoll, got " + quoted);
@@ -214,6 +223,8 @@ std::expected<load_options, std::string> parse_options(int argc, char** argv) {
   if (!have_c) return fail("-c CONNECTIONS is required (see --help)");
   if (!have_d) return fail("-d DURATION is required (see --help)");
   if (o.url.empty()) return fail("a URL is required (see --help)");
+  if (o.ws && (o.body_file || o.method != "GET"))
+    return fail("--ws sends WebSocket messages: --method and --body do not apply");
   if (o.connections < o.shards)
     return fail("-c " + std::to_string(o.connections) + " is fewer connections than shards (-t " +
                 std::to_string(o.shards) + "): every shard needs one");

@@ -45,7 +45,12 @@ struct load_options {
   /// Resume TLS sessions when a connection is replaced (--no-resume turns it off, so
   /// that every new connection makes a full handshake). Default: true.
   bool resume = true;
-  /// The URL to load (http:// or https://).
+  /// WebSocket echo load instead of HTTP requests (--ws): each connection upgrades, then
+  /// sends binary messages of `message_size` bytes and times their echoes.
+  bool ws = false;
+  /// --ws: bytes per message (--size). Default: 64.
+  std::size_t message_size = 64;
+  /// The URL to load (http:// or https://; ws:// and wss:// with --ws).
   std::string url;
   /// --help was given: print usage() and exit 0.
   bool help = false;

@@ -22,8 +22,13 @@ struct load_plan {
   std::string tls_host;
   /// https: resume the shard's last session on a new connection.
   bool tls_resume = true;
-  /// One complete request, sent as it is, again and again.
+  /// One complete request, sent as it is, again and again (--ws: the opening handshake,
+  /// sent once per connection).
   std::string request;
+  /// --ws: WebSocket echo instead of HTTP requests; ws_frame is the message, one masked
+  /// binary frame sent as it is, again and again.
+  bool ws = false;
+  std::string ws_frame;
   /// The request is a HEAD: its responses have no body.
   bool head_request = false;
   /// Connections over all shards; connection j belongs to shard j % shards.

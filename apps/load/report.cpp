@@ -61,7 +61,9 @@ std::string text_report(const run_summary& s) {
   r += "\n";
   r += "  " + std::to_string(o.connections) + (o.connections == 1 ? " connection" : " connections") + " on " +
        std::to_string(o.shards) + (o.shards == 1 ? " shard" : " shards") + " (" + s.backend + "), ";
-  r += o.rate ? "open loop at " + fixed(*o.rate, *o.rate < 10 ? 2 : 0) + " req/s" : std::string("closed loop");
+  const char* per = o.ws ? " msg/s" : " req/s";
+  if (o.ws) r += "WebSocket echo of " + std::to_string(o.message_size) + "-byte messages, ";
+  r += o.rate ? "open loop at " + fixed(*o.rate, *o.rate < 10 ? 2 : 0) + per : std::string("closed loop");
   if (o.pipeline > 1) r += ", pipeline " + std::to_string(o.pipeline);
   r += "\n";
 
@@ -74,7 +76,7 @@ std::string text_report(const run_summary& s) {
     r += pad_left(format_latency(static_cast<double>(h.value_at_percentile(p))), 10);
   r += pad_left(format_latency(static_cast<double>(h.max())), 10) + pad_left(format_latency(h.mean()), 10) + "\n";
 
-  r += "  Status  ";
+  if (!o.ws) r += "  Status  ";
   bool any = false;
   for (std::size_t code = 0; code < st.status.size(); ++code) {
     if (!st.status[code]) continue;
@@ -82,8 +84,8 @@ std::string text_report(const run_summary& s) {
          std::to_string(st.status[code]);
     any = true;
   }
-  if (!any) r += "no responses";
-  r += "\n";
+  if (!any && !o.ws) r += "no responses";
+  if (!o.ws) r += "\n";
 
   r += "  Errors  ";
   for (std::size_t k = 0; k < error_kinds; ++k)
@@ -91,14 +93,14 @@ std::string text_report(const run_summary& s) {
          std::to_string(st.errors[k]);
   r += "; status >= 500: " + std::to_string(st.server_errors()) + "\n";
 
-  r += "  " + std::to_string(st.responses) + " responses in " + fixed(seconds(s.elapsed), 2) + "s, " +
+  r += "  " + std::to_string(st.responses) + (o.ws ? " echoes in " : " responses in ") + fixed(seconds(s.elapsed), 2) + "s, " +
        format_bytes(static_cast<double>(st.bytes_read)) + " read, " + format_bytes(static_cast<double>(st.bytes_written)) +
        " written, " + std::to_string(st.connects) + (st.connects == 1 ? " connection" : " connections") + " opened\n";
-  if (s.url.starts_with("https://")) {
+  if (s.url.starts_with("https://") || s.url.starts_with("wss://")) {
     r += "  TLS     " + std::to_string(st.tls_handshakes) + (st.tls_handshakes == 1 ? " handshake" : " handshakes") + " (" +
          fixed(per_second(st.tls_handshakes, s.elapsed), 2) + "/s), " + std::to_string(st.tls_resumed) + " resumed\n";
   }
-  r += "Requests/sec: " + fixed(per_second(st.responses, s.elapsed), 2) + "\n";
+  r += (o.ws ? "Messages/sec: " : "Requests/sec: ") + fixed(per_second(st.responses, s.elapsed), 2) + "\n";
   r += "Transfer/sec: " + format_bytes(per_second(st.bytes_read, s.elapsed)) + "\n";
   return r;
 }
@@ -117,7 +119,7 @@ nlohmann::json json_report(const run_summary& s) {
   nlohmann::json status = nlohmann::json::object();
   for (std::size_t code = 0; code < st.status.size(); ++code)
     if (st.status[code]) status[code ? std::to_string(code) : std::string("other")] = st.status[code];
-  return {
+  nlohmann::json out = {
       {"tool", "dusty-load"},
       {"url", s.url},
       {"method", o.method},
@@ -143,6 +145,14 @@ nlohmann::json json_report(const run_summary& s) {
       {"status", status},
       {"latency_us", latency},
   };
+  if (o.ws) {
+    // An echo counts as a request: "requests" and "requests_per_sec" are messages too.
+    out["websocket"] = true;
+    out["message_size"] = o.message_size;
+    out["messages"] = st.responses;
+    out["messages_per_sec"] = per_second(st.responses, s.elapsed);
+  }
+  return out;
 }
 
 std::string progress_line(std::chrono::nanoseconds since_start, const progress_counts& delta,

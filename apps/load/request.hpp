@@ -15,4 +15,14 @@ namespace dusty::load {
 /// User-Agent or Connection field: the same bytes wrk sends for the same flags.
 std::string build_request(const load_options& o, const http::url& u, std::string_view body);
 
+/// --ws: the opening handshake (GET with Upgrade: websocket, a fixed Sec-WebSocket-Key,
+/// no extension offered: the messages go uncompressed), with Host and the -H fields as
+/// build_request() has them.
+std::string build_ws_handshake(const load_options& o, const http::url& u);
+
+/// --ws: one binary message of `size` bytes as a client frame. Its mask key is fixed: a
+/// load generator chooses every byte it sends anyway (RFC 6455's masking guards against
+/// scripts in browsers), and the frame is built once, not per message.
+std::string build_ws_frame(std::size_t size);
+
 }  // namespace dusty::load

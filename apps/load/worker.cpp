@@ -1,6 +1,8 @@
 #include "worker.hpp"
 
 #include "counting_stream.hpp"
+#include "in_flight_ring.hpp"
+#include "ws_echo.hpp"
 
 #include <dusty/core/deadline.hpp>
 #include <dusty/core/error.hpp>
@@ -18,39 +20,12 @@ namespace dusty::load {
 namespace {
 
 using namespace std::chrono_literals;
-using clock_type = std::chrono::steady_clock;
 
 // Why an exchange on a connection ended.
 enum class outcome {
   reconnect,  // the server closes (Connection: close, or a body read to the end of the connection)
   failed,     // an error, already counted
   finished,   // the run is over
-};
-
-// The requests in flight on one connection, oldest first: their send times (closed loop)
-// or scheduled send times (open loop). Fixed capacity, allocated once per connection fiber.
-class in_flight_ring {
- public:
-  explicit in_flight_ring(unsigned capacity) : times_(capacity) {}
-  unsigned size() const noexcept { return size_; }
-  bool full() const noexcept { return size_ == times_.size(); }
-  clock_type::time_point oldest() const noexcept { return times_[head_]; }
-  void push(clock_type::time_point t) noexcept {
-    std::size_t i = head_ + size_;
-    if (i >= times_.size()) i -= times_.size();
-    times_[i] = t;
-    ++size_;
-  }
-  void pop() noexcept {
-    if (++head_ == times_.size()) head_ = 0;
-    --size_;
-  }
-  void clear() noexcept { head_ = size_ = 0; }
-
- private:
-  std::vector<clock_type::time_point> times_;
-  std::size_t head_ = 0;
-  unsigned size_ = 0;
 };
 
 // The error kind a failed call on the connection counts as.
@@ -256,6 +231,20 @@ void shard_load::run_connection(unsigned global_index, slot& s) {
     s.in_flight = 0;
     auto stream = std::make_unique<counting_stream>(std::move(transport), stats_.bytes_read, stats_.bytes_written);
     counting_stream& raw = *stream;
+    if (plan_.ws) {
+      bool over;
+      try {
+        over = ws_echo(plan_, stats_, s, raw, next_send, interval);
+      } catch (...) {
+        s.fd = -1;
+        s.in_flight = 0;
+        throw;
+      }
+      s.fd = -1;
+      s.in_flight = 0;
+      if (over) return;
+      continue;
+    }
     http::client_connection conn(std::move(stream));
     ring.clear();
     exchange x(plan_, stats_, s, ring, conn, raw);

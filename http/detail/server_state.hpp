@@ -6,6 +6,8 @@
 #include <dusty/http/detail/dispatcher.hpp>
 #include <dusty/http/server_config.hpp>
 
+#include <functional>
+
 namespace dusty::http::detail {
 
 struct server_state {
@@ -34,5 +36,10 @@ struct connection_control {
   /// (the keep-alive, or for a first request the head, timeout).
   int park_socket = -1;
   deadline idle_until{};
+  /// Set by a handler that took the connection over (a WebSocket session) while it runs:
+  /// called once when the server stops, so the session can close (1001) instead of being
+  /// cancelled at the drain deadline. Must not suspend.
+  std::move_only_function<void()> on_stop;
 };
+
 }  // namespace dusty::http::detail

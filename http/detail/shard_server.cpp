@@ -236,7 +236,10 @@ void shard_server::stop() {
   if (stopping_) return;
   stopping_ = true;
   begin_drain();
-  for (auto& e : connections_) e.control.stopping = true;
+  for (auto& e : connections_) {
+    e.control.stopping = true;
+    if (e.control.on_stop) e.control.on_stop();  // a WebSocket session says 1001
+  }
   if (acceptor_.joinable()) {
     acceptor_.cancel();
     try {

@@ -128,7 +128,8 @@ class connection_body final : public body_source {
 // The connection's side of a response: frames and writes it.
 class connection_sink final : public detail::response_sink {
  public:
-  connection_sink(net::buffered_stream& io, const server_state& state) : io_(io), state_(state) {}
+  connection_sink(net::buffered_stream& io, const server_state& state, connection_control& control)
+      : io_(io), state_(state), control_(control) {}
 
   void begin(const request_head& head, bool closing) {
     head_ = &head;
@@ -192,7 +193,7 @@ class connection_sink final : public detail::response_sink {
     flush();
     release();
     taken_over_ = true;
-    return {&io_, &state_.config};
+    return {&io_, &state_.config, &control_};
   }
   /// True once a handler took the connection over (take_over): it is no longer HTTP/1.
   bool taken_over() const noexcept { return taken_over_; }
@@ -261,6 +262,7 @@ class connection_sink final : public detail::response_sink {
 
   net::buffered_stream& io_;
   const server_state& state_;
+  connection_control& control_;
   const request_head* head_ = nullptr;
   std::string out_;
   bool closing_ = false;
@@ -380,7 +382,7 @@ connection_end serve_connection(const server_state& state, net::stream& conn, co
                          .max_head_size = cfg.limits.max_head_size,
                          .max_headers = cfg.limits.max_headers});
   dusty::arena arena;
-  connection_sink sink(io, state);
+  connection_sink sink(io, state, control);
   connection_meter meter(stats, io);
   std::optional<net::socket_address> remote;
   if (auto a = conn.remote_address()) remote = *a;

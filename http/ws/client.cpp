@@ -84,6 +84,8 @@ void client_session::reset() noexcept {
   stream_.reset();
 }
 
+client_session::client_session(client_session&&) noexcept = default;
+
 client_session& client_session::operator=(client_session&& other) noexcept {
   if (this != &other) {
     reset();
@@ -119,6 +121,7 @@ client_session connect(std::string_view text, const connect_options& o) {
     }
     h1::append_field(head, "Sec-WebSocket-Protocol", offered);
   }
+  if (o.permessage_deflate) h1::append_field(head, "Sec-WebSocket-Extensions", deflate_offer);
   for (const auto& [name, value] : o.headers) {
     validate_field(name, value);
     h1::append_field(head, name, value);
@@ -158,14 +161,20 @@ client_session connect(std::string_view text, const connect_options& o) {
   if (!http::detail::iequals(res.header("Upgrade").value_or(""), "websocket")) bad("no Upgrade: websocket");
   if (!lists_token(res.header("Connection").value_or(""), "upgrade")) bad("no Connection: upgrade");
   if (res.header("Sec-WebSocket-Accept").value_or("") != accept_key(key)) bad("wrong Sec-WebSocket-Accept");
-  if (res.header("Sec-WebSocket-Extensions")) bad("an extension the client did not offer");
+  std::optional<deflate_params> deflate;
+  if (auto ext = res.header("Sec-WebSocket-Extensions")) {
+    if (!o.permessage_deflate) bad("an extension the client did not offer");
+    auto answer = accept_deflate_answer(*ext);
+    if (!answer.params) bad(answer.error);
+    deflate = answer.params;
+  }
   std::string protocol(res.header("Sec-WebSocket-Protocol").value_or(""));
   if (!protocol.empty() && std::find(o.protocols.begin(), o.protocols.end(), protocol) == o.protocols.end())
     bad("subprotocol '" + protocol + "' was not offered");
   io->consume(head_size);  // what follows the head is the server's first frames
 
   client_session out;
-  out.session_ = std::make_unique<session>(*io, o.limits, o.write_timeout, std::move(protocol), std::nullopt, role::client);
+  out.session_ = std::make_unique<session>(*io, o.limits, o.write_timeout, std::move(protocol), deflate, role::client);
   out.io_ = std::move(io);
   out.stream_ = std::move(stream);
   return out;

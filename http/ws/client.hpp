@@ -10,8 +10,8 @@
 //
 // Checked in the answer (RFC 6455 section 4.1): status 101, Upgrade: websocket,
 // Connection: upgrade, Sec-WebSocket-Accept for our key, a subprotocol we offered (or
-// none), and no extension (the client offers none: permessage-deflate is server-side
-// only). A redirect is refused, not followed (section 4.1 leaves it to the client; a
+// none), and no extension but permessage-deflate as offered (see connect_options::
+// permessage_deflate). A redirect is refused, not followed (section 4.1 leaves it to the client; a
 // redirect to another origin would carry our headers there): the error names the
 // Location. Every failure throws http::client_error with a message naming the peer and
 // the step, and a code: errc::timed_out, net::errc::*, or http::errc::invalid_response.
@@ -52,6 +52,13 @@ struct connect_options {
   server_config::websocket_config limits;
   /// For wss://: trust store, client certificate, insecure (tests only).
   client_tls_config tls;
+  /// Offer permessage-deflate (RFC 7692) with server_no_context_takeover and
+  /// client_max_window_bits; the server's answer is honoured (its window for what we
+  /// send, 9-15 bits), and an answer dusty cannot honour fails the connection. Messages
+  /// are inflated as they arrive, never past limits.max_message_size (a compression bomb
+  /// closes with 1009); no zlib state is kept between messages. Messages under 64 bytes
+  /// are sent uncompressed. Default: true.
+  bool permessage_deflate = true;
   /// The longest response head accepted. Default: 16 KiB.
   std::size_t max_head_size = 16 * 1024;
 };
@@ -61,7 +68,7 @@ struct connect_options {
 /// at once (call close() before, for the close handshake).
 class client_session {
  public:
-  client_session(client_session&&) noexcept = default;
+  client_session(client_session&&) noexcept;  // defined where net::stream is complete
   client_session& operator=(client_session&&) noexcept;
   ~client_session();
 

@@ -79,6 +79,47 @@ std::string deflate_response(const deflate_params& p) {
   return out;
 }
 
+deflate_answer accept_deflate_answer(std::string_view value) {
+  if (value.find(',') != std::string_view::npos) return {std::nullopt, "more than one extension answered"};
+  auto semi = value.find(';');
+  if (!iequals(trim_ows(value.substr(0, semi)), "permessage-deflate"))
+    return {std::nullopt, "extension '" + std::string(trim_ows(value.substr(0, semi))) + "' was not offered"};
+  deflate_params p;
+  bool seen[4] = {};
+  while (semi != std::string_view::npos) {
+    value.remove_prefix(semi + 1);
+    semi = value.find(';');
+    auto param = trim_ows(value.substr(0, semi));
+    auto eq = param.find('=');
+    auto name = trim_ows(param.substr(0, eq));
+    std::optional<std::string_view> v;
+    if (eq != std::string_view::npos) v = trim_ows(param.substr(eq + 1));
+    int which = iequals(name, "server_no_context_takeover")   ? 0
+                : iequals(name, "client_no_context_takeover") ? 1
+                : iequals(name, "server_max_window_bits")     ? 2
+                : iequals(name, "client_max_window_bits")     ? 3
+                                                              : -1;
+    if (which < 0) return {std::nullopt, "unknown permessage-deflate parameter '" + std::string(name) + "'"};
+    if (seen[which]) return {std::nullopt, "repeated permessage-deflate parameter '" + std::string(name) + "'"};
+    seen[which] = true;
+    if (which <= 1 && v) return {std::nullopt, std::string(name) + " with a value"};
+    if (which >= 2) {
+      auto bits = v ? window_bits(*v) : std::nullopt;
+      if (!bits) return {std::nullopt, std::string(name) + " without a window size of 8 to 15"};
+      // Our inflater always has a 15-bit window: any server window fits in it.
+      if (which == 2) p.server_max_window_bits = *bits;
+      if (which == 3) {
+        if (*bits == 8) return {std::nullopt, "client_max_window_bits=8 (zlib cannot deflate with a 256-byte window)"};
+        p.client_max_window_bits = *bits;
+      }
+    }
+  }
+  // Asked for in the offer (RFC 7692 section 7.1.1.1: a server accepting the offer includes
+  // it); without it the server would keep a context our inflater does not.
+  if (!seen[0]) return {std::nullopt, "server_no_context_takeover missing from the answer"};
+  return {p, {}};
+}
+
 inflater::inflater() : stream_(new z_stream{}) {
   // The client keeps no context either (client_no_context_takeover), but may use any
   // window up to 15 bits: inflate with the largest.

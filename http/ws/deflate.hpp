@@ -17,11 +17,16 @@
 
 namespace dusty::http::ws {
 
-/// What was agreed. dusty always answers with server_no_context_takeover and
-/// client_no_context_takeover.
+/// What was agreed. dusty's server always answers with server_no_context_takeover and
+/// client_no_context_takeover; its client always asks for server_no_context_takeover.
+/// Either way no zlib state outlives a message.
 struct deflate_params {
-  /// The window our deflater may use: the client's server_max_window_bits, else 15.
+  /// The window the server's deflater may use: the client's server_max_window_bits (on a
+  /// server), the server's (on a client), else 15.
   int server_max_window_bits = 15;
+  /// The window the client's deflater may use: what the server answered with
+  /// client_max_window_bits (9-15), else 15. Used by clients only.
+  int client_max_window_bits = 15;
 };
 
 /// The first acceptable permessage-deflate offer among the Sec-WebSocket-Extensions fields
@@ -31,6 +36,20 @@ std::optional<deflate_params> negotiate_deflate(std::span<const header_field> he
 
 /// The Sec-WebSocket-Extensions value that accepts `p`.
 std::string deflate_response(const deflate_params& p);
+
+/// What a client offers (ws::connect): permessage-deflate with server_no_context_takeover
+/// (the inflater keeps no context) and client_max_window_bits (any window is honoured).
+inline constexpr std::string_view deflate_offer = "permessage-deflate; server_no_context_takeover; client_max_window_bits";
+
+/// A client's reading of the server's Sec-WebSocket-Extensions answer to deflate_offer:
+/// the parameters, or the reason it cannot be accepted (another extension, an unknown,
+/// repeated or malformed parameter, server_no_context_takeover missing, or
+/// client_max_window_bits=8, which zlib cannot deflate with).
+struct deflate_answer {
+  std::optional<deflate_params> params;
+  std::string error;
+};
+deflate_answer accept_deflate_answer(std::string_view value);
 
 /// Inflates one message's payload in pieces, never producing more than a limit.
 class inflater {

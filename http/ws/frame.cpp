@@ -98,13 +98,19 @@ event reader::fail(std::uint16_t code, std::string_view why) noexcept {
   return {.kind = event_kind::error, .payload = why, .code = code};
 }
 
-event reader::next(std::span<const std::byte> in, std::size_t& used) {
+event reader::next(std::span<const std::byte> in, std::size_t& used, delivery how) {
   used = 0;
   if (error_code_) return {.kind = event_kind::error, .payload = error_, .code = error_code_};
+  // Out of input: with pieces, what the message has gathered goes out now.
+  auto out_of_input = [&]() -> event {
+    if (how == delivery::pieces && in_message_ && !message_.empty())
+      return {.kind = event_kind::piece, .type = message_type_, .payload = message_};
+    return {};
+  };
   for (;;) {
     if (!in_frame_) {
       auto n = parse_header(in.subspan(used), frame_);
-      if (n == 0) return {};
+      if (n == 0) return out_of_input();
       used += n;
       const auto& h = frame_;
       auto op = static_cast<ws::opcode>(h.opcode);
@@ -129,6 +135,7 @@ event reader::next(std::span<const std::byte> in, std::size_t& used) {
         if (h.length > config_.max_frame_size) return fail(close_code::message_too_big, "frame too big");
         if (op != ws::opcode::continuation) {
           message_.clear();
+          delivered_ = 0;
           utf8_.reset();
           message_type_ = op;
           in_message_ = true;
@@ -140,7 +147,7 @@ event reader::next(std::span<const std::byte> in, std::size_t& used) {
           if (h.length > config_.max_message_size - compressed_size_)
             return fail(close_code::message_too_big, "message too big");
           compressed_size_ += h.length;
-        } else if (h.length > config_.max_message_size - message_.size()) {
+        } else if (h.length > config_.max_message_size - delivered_ - message_.size()) {
           return fail(close_code::message_too_big, "message too big");
         }
       }
@@ -158,7 +165,7 @@ event reader::next(std::span<const std::byte> in, std::size_t& used) {
         scratch_.assign(src, take);
         if (frame_.masked) apply_mask(std::as_writable_bytes(std::span(scratch_.data(), take)), frame_.mask, mask_pos_);
         auto old = message_.size();
-        auto r = inflater_->inflate(scratch_, message_, config_.max_message_size);
+        auto r = inflater_->inflate(scratch_, message_, config_.max_message_size - delivered_);
         // What came out before a failure is checked first: fed in smaller pieces, it would
         // have been, and the error may not depend on the split.
         if (message_type_ == ws::opcode::text && !utf8_.feed(std::string_view(message_).substr(old)))
@@ -184,7 +191,7 @@ event reader::next(std::span<const std::byte> in, std::size_t& used) {
       left_ -= take;
       used += take;
     }
-    if (left_ > 0) return {};
+    if (left_ > 0) return out_of_input();
     in_frame_ = false;
 
     if (is_control(op)) {
@@ -202,7 +209,7 @@ event reader::next(std::span<const std::byte> in, std::size_t& used) {
     if (frame_.fin) {
       if (compressed_) {
         auto old = message_.size();
-        auto r = inflater_->finish(message_, config_.max_message_size);
+        auto r = inflater_->finish(message_, config_.max_message_size - delivered_);
         inflater_.reset();
         if (message_type_ == ws::opcode::text && !utf8_.feed(std::string_view(message_).substr(old)))
           return fail(close_code::invalid_payload, "text message is not valid UTF-8");

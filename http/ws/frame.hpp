@@ -19,6 +19,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace dusty::http::ws {
 
@@ -103,13 +104,19 @@ struct reader_config {
   bool deflate = false;
 };
 
-enum class event_kind : std::uint8_t { need_more, message, ping, pong, close, error };
+enum class event_kind : std::uint8_t { need_more, message, piece, ping, pong, close, error };
+
+/// How reader::next() hands out a message: whole (assembled until its last byte), or in
+/// pieces as its payload arrives (for messages too large to hold at once).
+enum class delivery : std::uint8_t { whole, pieces };
 
 struct event {
   event_kind kind = event_kind::need_more;
-  /// message: text or binary.
+  /// message, piece: text or binary.
   ws::opcode type = ws::opcode::binary;
-  /// message: the whole message (reader::take_message() moves it out); ping, pong: the
+  /// message: the whole message, or with delivery::pieces its last piece (possibly empty);
+  /// piece: the message's bytes received since the last piece, not its end (for both,
+  /// reader::take_message() moves them out); ping, pong: the
   /// payload; close: the reason; error: what was wrong. Valid until the next call.
   std::string_view payload;
   /// close: the peer's code (no_status when it sent none); error: the code to close with
@@ -129,10 +136,20 @@ class reader {
   /// Consumes from `in` until an event is complete or `in` runs out; `used` says how many
   /// bytes it took (payload bytes are taken as they come: `in` never needs to hold more than
   /// a header). need_more: feed it more.
-  event next(std::span<const std::byte> in, std::size_t& used);
+  ///
+  /// With delivery::pieces, when `in` runs out inside a message whose bytes have not been
+  /// handed out yet, the event is a piece (its bytes, validated so far: a text piece may
+  /// end inside a UTF-8 sequence, the next one completes it); the message's end is a
+  /// message event holding the rest. max_message_size still bounds the whole message.
+  /// The two ways may alternate: a message begun in pieces may be finished whole (the
+  /// message event then holds what was not handed out yet).
+  event next(std::span<const std::byte> in, std::size_t& used, delivery how = delivery::whole);
 
-  /// After a message event: the message, moved out.
-  std::string take_message() noexcept { return std::move(message_); }
+  /// After a message or piece event: its bytes, moved out.
+  std::string take_message() noexcept {
+    delivered_ += message_.size();
+    return std::exchange(message_, {});
+  }
   /// True while a fragmented message is incomplete.
   bool in_message() const noexcept { return in_message_; }
 
@@ -147,6 +164,7 @@ class reader {
   bool in_message_ = false;
   ws::opcode message_type_ = ws::opcode::binary;
   std::string message_;
+  std::uint64_t delivered_ = 0;  // bytes of the current message already handed out as pieces
   std::array<char, 125> control_{};
   std::size_t control_len_ = 0;
   utf8_validator utf8_;

@@ -2,6 +2,7 @@
 
 #include <dusty/core/error.hpp>
 #include <dusty/core/log.hpp>
+#include <dusty/http/detail/server_state.hpp>
 #include <dusty/http/response.hpp>
 #include <dusty/net/buffered_stream.hpp>
 
@@ -22,7 +23,7 @@ session::session(net::buffered_stream& io, const server_config::websocket_config
       config_(config),
       write_timeout_(write_timeout),
       protocol_(std::move(protocol)),
-      deflate_bits_(deflate ? deflate->server_max_window_bits : 0),
+      deflate_bits_(!deflate ? 0 : side == ws::role::server ? deflate->server_max_window_bits : deflate->client_max_window_bits),
       role_(side),
       reader_({.max_frame_size = config.max_frame_size,
                .max_message_size = config.max_message_size,
@@ -31,6 +32,25 @@ session::session(net::buffered_stream& io, const server_config::websocket_config
       last_rx_(clock::now()) {}
 
 std::optional<message> session::receive() {
+  opcode type;
+  bool last;
+  auto data = next_data(delivery::whole, type, last);
+  if (!data) return std::nullopt;
+  mid_message_ = false;
+  return message{type == opcode::text ? message_type::text : message_type::binary, std::move(*data)};
+}
+
+std::optional<message_piece> session::receive_some() {
+  opcode type;
+  bool last;
+  auto data = next_data(delivery::pieces, type, last);
+  if (!data) return std::nullopt;
+  bool first = !mid_message_;
+  mid_message_ = !last;
+  return message_piece{type == opcode::text ? message_type::text : message_type::binary, std::move(*data), first, last};
+}
+
+std::optional<std::string> session::next_data(delivery how, opcode& type, bool& last) {
   if (state_ == state::closed || receiving_) return std::nullopt;
   receiving_ = true;
   struct reset {
@@ -40,7 +60,7 @@ std::optional<message> session::receive() {
   for (;;) {
     if (state_ == state::closed) return std::nullopt;
     std::size_t used = 0;
-    event ev = reader_.next(io_.data(), used);
+    event ev = reader_.next(io_.data(), used, how);
     if (used) {
       last_rx_ = clock::now();
       ping_outstanding_ = false;
@@ -49,8 +69,14 @@ std::optional<message> session::receive() {
     io_.consume(used);
     switch (ev.kind) {
       case event_kind::message:
-        if (state_ != state::open) continue;  // after our close frame, messages are dropped
-        return message{ev.type == opcode::text ? message_type::text : message_type::binary, reader_.take_message()};
+      case event_kind::piece:
+        if (state_ != state::open) {  // after our close frame, messages are dropped
+          (void)reader_.take_message();
+          continue;
+        }
+        type = ev.type;
+        last = ev.kind == event_kind::message;
+        return reader_.take_message();
       case event_kind::ping:
         if (state_ == state::open) (void)write_frame(opcode::pong, ev.payload);
         continue;
@@ -75,7 +101,7 @@ std::optional<message> session::receive() {
       case event_kind::need_more:
         break;
     }
-    auto r = io_.fill(next_deadline());
+    auto r = wait_for_input();
     if (r) continue;
     if (r.error() == dusty::errc::timed_out) {
       on_timer();
@@ -85,6 +111,22 @@ std::optional<message> session::receive() {
     state_ = state::closed;
     return std::nullopt;
   }
+}
+
+// A session waits for its peer most of its life. Once a wait has lasted a moment, the
+// stack pages the fiber touched below it (the upgrade, the handler's earlier work) go
+// back to the kernel (dusty::release_memory_while_parked), as an idle HTTP/1 keep-alive
+// connection's do: an idle session then costs little more than its socket. The wait
+// keeps one deadline either way; a session kept busy never reaches the first one.
+result<std::size_t> session::wait_for_input() {
+  static constexpr std::chrono::milliseconds release_after{250};
+  auto deadline = next_deadline();
+  auto soon = clock::now() + release_after;
+  if (!io_.data().empty() || deadline <= soon) return io_.fill(deadline);
+  auto r = io_.fill(soon);
+  if (r || r.error() != dusty::errc::timed_out) return r;
+  release_memory_while_parked();
+  return io_.fill(deadline);
 }
 
 clock::time_point session::next_deadline() const noexcept {
@@ -148,25 +190,29 @@ session::~session() {
   }
 }
 
+std::size_t session::own_header(std::span<std::byte, max_header_size> head, opcode op, std::size_t length,
+                                mask_key& key, std::uint8_t rsv) const {
+  if (role_ == ws::role::server) return write_header(head, op, true, length, nullptr, rsv);
+  // A fresh unpredictable key per frame (section 5.3), so a page's script cannot choose
+  // the bytes an intermediary sees. A predictable key would defeat the masking: without
+  // randomness, send nothing.
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(key.data()), static_cast<int>(key.size())) != 1)
+    throw std::runtime_error("ws: no random bytes for a frame mask (OpenSSL RAND_bytes failed)");
+  return write_header(head, op, true, length, &key, rsv);
+}
+
 bool session::write_frame(opcode op, std::string_view payload, std::uint8_t rsv) {
   if (state_ == state::closed) return false;
   std::array<std::byte, max_header_size> head;
-  std::size_t n;
+  mask_key key;
+  std::size_t n = own_header(head, op, payload.size(), key, rsv);
   std::string masked;  // a client's payload, masked: the caller's bytes are const
   if (role_ == ws::role::client) {
-    // A fresh unpredictable key per frame (section 5.3), so a page's script cannot choose
-    // the bytes an intermediary sees.
-    mask_key key;
-    // A predictable key would defeat the masking: without randomness, send nothing.
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(key.data()), static_cast<int>(key.size())) != 1)
-      throw std::runtime_error("ws: no random bytes for a frame mask (OpenSSL RAND_bytes failed)");
-    n = write_header(head, op, true, payload.size(), &key, rsv);
     masked.assign(payload);
     apply_mask(std::as_writable_bytes(std::span(masked)), key);
     payload = masked;
-  } else {
-    n = write_header(head, op, true, payload.size(), nullptr, rsv);
   }
+  if (cork(op, {reinterpret_cast<const char*>(head.data()), n}, payload)) return true;
   if (writing_) {
     // Another fiber is writing: queue behind it, within the limit, and wait for the flush.
     if (!enqueue({reinterpret_cast<const char*>(head.data()), n}, payload, op)) return false;
@@ -191,6 +237,71 @@ bool session::post(std::shared_ptr<const std::string> frame) {
     (void)write_then_flush(iov);
   });
   return true;
+}
+
+// Echo servers answer a burst of messages that arrived in one read one by one; writing
+// each at once costs a system call per message, which is what bounds them (Node's ws
+// corks its socket for the same reason). So a data frame sent while more of the peer's
+// input is already buffered (the next receive() will not wait) is held back, up to
+// cork_limit bytes, and a fiber started for it writes everything held in one write once
+// the sender waits (normally in receive(), when the buffered input is used up). A send
+// that finds the hold full, or the input empty, goes the usual way: behind the held
+// frames, waiting for the write as before, so a sender still cannot outrun its peer.
+bool session::cork(opcode op, std::string_view head, std::string_view payload) {
+  static constexpr std::size_t cork_limit = 64 * 1024;
+  if (is_control(op) || receiving_ || state_ != state::open) return false;
+  if (pending_.size() + head.size() + payload.size() > cork_limit) return false;
+  if (writing_) {
+    if (!corked_) return false;  // a write is under way: wait for it as usual
+  } else {
+    if (io_.data().empty()) return false;  // nothing more to answer: write now
+    writing_ = true;
+    corked_ = true;
+    // As in post(): writing_ was false, so the last poster has finished.
+    poster_ = spawn([this] {
+      corked_ = false;
+      // The batch may hold frames queued behind the held ones by waiting senders (a pong).
+      auto gen = queued_gen_;
+      std::string batch;
+      batch.swap(pending_);
+      std::array<iovec, 1> iov{iovec{batch.data(), batch.size()}};
+      if (write_then_flush(iov) && flushed_gen_ < gen) {
+        flushed_gen_ = gen;
+        written_.notify_all();
+      }
+    });
+  }
+  pending_.append(head);
+  pending_.append(payload);
+  return true;
+}
+
+void session::close_async(std::uint16_t code, std::string_view reason) {
+  if (state_ != state::open) return;
+  if (!close_code_valid(code)) code = close_code::normal;
+  closed_with_ = {code, std::string(reason)};
+  state_ = state::closing;
+  close_deadline_ = clock::now() + config_.close_timeout;
+  auto payload = close_payload(code, reason);
+  std::array<std::byte, max_header_size> head;
+  mask_key key;
+  std::size_t n = own_header(head, opcode::close, payload.size(), key);
+  if (role_ == ws::role::client) apply_mask(std::as_writable_bytes(std::span(payload)), key);
+  std::string frame(reinterpret_cast<const char*>(head.data()), n);
+  frame += payload;
+  if (writing_) {
+    // Behind the frame in flight. A close frame is never refused for the queue's limit:
+    // it is small and the last thing this session sends.
+    pending_ += frame;
+    ++queued_gen_;
+    return;
+  }
+  writing_ = true;
+  // As in post(): writing_ was false, so the last poster has finished.
+  poster_ = spawn([this, frame = std::move(frame)] {
+    std::array<iovec, 1> iov{iovec{const_cast<char*>(frame.data()), frame.size()}};
+    (void)write_then_flush(iov);
+  });
 }
 
 bool session::enqueue(std::string_view head, std::string_view payload, opcode op) {
@@ -325,6 +436,20 @@ handler upgrade_handler(route_options options, session_handler fn) {
     }
     session ws(*taken.io, taken.config->websocket, taken.config->timeouts.write, std::move(answer.protocol),
                answer.deflate);
+    // A stopping server says 1001 to the session (without suspending: stop() calls every
+    // connection's hook in turn); the hook goes before the session does.
+    struct stop_hook {
+      http::detail::connection_control* control;
+      ~stop_hook() {
+        if (control) control->on_stop = nullptr;
+      }
+    } hook{taken.control};
+    if (taken.control) {
+      if (taken.control->stopping)
+        ws.close_async(close_code::going_away, "server shutting down");
+      else
+        taken.control->on_stop = [&ws] { ws.close_async(close_code::going_away, "server shutting down"); };
+    }
     try {
       fn(req, ws);
     } catch (const cancelled_error&) {

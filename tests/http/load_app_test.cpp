@@ -7,6 +7,7 @@
 #include "net/tls/tls_test_util.hpp"
 
 #include <dusty/core/fiber.hpp>
+#include <dusty/http/ws/session.hpp>
 #include <dusty/net/listener.hpp>
 
 #include <gtest/gtest.h>
@@ -194,6 +195,10 @@ TEST_F(load_app, bad_flags_exit_2_with_one_line) {
       {"-c", "4", "-d", "1s", "--body", "/nonexistent/file", "http://127.0.0.1:1/"},
       {"-c", "4", "-d", "1s", "--bogus", "http://127.0.0.1:1/"},
       {"-c", "4", "-d", "1s", "--json=yes", "http://127.0.0.1:1/"},
+      {"-c", "4", "-d", "1s", "ws://127.0.0.1:1/"},
+      {"-c", "4", "-d", "1s", "--ws", "-m", "POST", "ws://127.0.0.1:1/"},
+      {"-c", "4", "-d", "1s", "--ws", "--size", "-1", "ws://127.0.0.1:1/"},
+      {"-c", "4", "-d", "1s", "--ws", "ftp://127.0.0.1:1/"},
       {"-c", "4", "-d", "1s", "http://127.0.0.1:1/", "http://127.0.0.1:2/"},
       {"-c", "4", "-d", "1s", "not a url"},
       {"-c", "4", "-d", "1s", "ftp://127.0.0.1/"},
@@ -302,6 +307,62 @@ TEST_F(load_app, head_responses_have_no_body) {
   EXPECT_GT(j["requests"].get<std::uint64_t>(), 0u);
   EXPECT_EQ(j["status"]["200"], j["requests"]) << j.dump();
   EXPECT_EQ(j["errors_total"], 0) << j.dump();
+}
+
+// --ws: echoes of binary messages of --size bytes; the server checks each message (size,
+// type, the generator's letters) and closes on anything else, which the generator counts
+// as a protocol error.
+void ws_routes(http::server<>& srv, std::size_t size) {
+  srv.websocket("/ws", [size](http::request&, http::ws::session& ws) {
+    while (auto m = ws.receive()) {
+      bool ok = m->is_binary() && m->data.size() == size;
+      for (std::size_t i = 0; ok && i < m->data.size(); ++i) ok = m->data[i] == static_cast<char>('a' + i % 26);
+      if (!ok) {
+        ws.close(http::ws::close_code::unsupported_data, "not the expected message");
+        return;
+      }
+      ws.send(*m);
+    }
+  });
+}
+
+TEST_F(load_app, websocket_echo_closed_loop_and_pipelined) {
+  for (std::size_t size : {std::size_t{64}, std::size_t{70'000}}) {
+    st::live_server<> srv([size](http::server<>& s) { ws_routes(s, size); }, st::local_config(), 1);
+    auto url = "ws://127.0.0.1:" + std::to_string(srv.port()) + "/ws";
+    auto j = run_json({"--ws", "--size", std::to_string(size), "-c", "4", "-d", "1s", "--pipeline", "3", url});
+    auto messages = j["messages"].get<std::uint64_t>();
+    EXPECT_GT(messages, 0u);
+    EXPECT_EQ(j["requests"], messages);
+    EXPECT_EQ(j["websocket"], true);
+    EXPECT_EQ(j["message_size"], size);
+    EXPECT_EQ(j["errors_total"], 0) << j.dump();
+    EXPECT_EQ(j["connects"], 4) << "no connection was replaced";
+    EXPECT_GE(j["bytes_read"].get<std::uint64_t>(), messages * size);
+    EXPECT_EQ(j["latency_us"]["count"], messages);
+  }
+  st::live_server<> srv([](http::server<>& s) { ws_routes(s, 64); }, st::local_config(), 1);
+  auto r = run({"--ws", "-c", "2", "-d", "500ms", "ws://127.0.0.1:" + std::to_string(srv.port()) + "/ws"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("Messages/sec: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("WebSocket echo of 64-byte messages"), std::string::npos) << r.out;
+}
+
+TEST_F(load_app, websocket_rate_refusals_and_closes) {
+  st::live_server<> srv([](http::server<>& s) { ws_routes(s, 64); }, st::local_config(), 1);
+  auto base = "ws://127.0.0.1:" + std::to_string(srv.port());
+  auto j = run_json({"--ws", "-c", "4", "-d", "1s", "--rate", "300", base + "/ws"});
+  EXPECT_GT(j["messages"].get<std::uint64_t>(), 0u);
+  EXPECT_LE(j["messages"].get<std::uint64_t>(), 300u + 4u);
+  EXPECT_EQ(j["errors_total"], 0) << j.dump();
+  // No WebSocket route: the 404 is a refused handshake.
+  j = run_json({"--ws", "-c", "2", "-d", "300ms", base + "/nowhere"});
+  EXPECT_EQ(j["messages"], 0);
+  EXPECT_GT(j["errors"]["protocol"].get<std::uint64_t>(), 0u) << j.dump();
+  // Messages the server does not expect (wrong size): it closes, each close is counted.
+  j = run_json({"--ws", "--size", "10", "-c", "2", "-d", "300ms", base + "/ws"});
+  EXPECT_EQ(j["messages"], 0);
+  EXPECT_GT(j["errors"]["protocol"].get<std::uint64_t>(), 0u) << j.dump();
 }
 
 TEST_F(load_app, rate_never_exceeds_the_schedule) {

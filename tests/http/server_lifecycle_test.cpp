@@ -1,16 +1,20 @@
 // Starting, listening and stopping: Unix sockets, several servers in one process, a
 // port reused after stop, graceful shutdown (in-flight requests finish, idle connections
-// close, new ones are refused), and apps/hello as a real process ended by SIGTERM.
+// close, new ones are refused), and apps/hello as a real process ended by SIGTERM (its
+// WebSocket sessions told 1001).
 #include <dusty/http/server.hpp>
 
 #include "http/server_support.hpp"
+#include "http/ws/ws_client.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <csignal>
 #include <filesystem>
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -311,6 +315,57 @@ TEST(hello_app, sigterm_during_an_event_stream_exits_0_quickly) {
   EXPECT_TRUE(sse.wait_closed(5s));
   EXPECT_EQ(app.proc.wait(10s), 0);
   EXPECT_LT(clock_type::now() - start, 3s);
+}
+
+// dusty-hello's WebSocket routes: /ws echoes, /broadcast reaches every session of the room
+// on both shards; SIGTERM tells every open session 1001 and the process still exits 0
+// at once when the peers answer.
+TEST(hello_app, websocket_echo_broadcast_and_1001_on_sigterm) {
+  namespace ws = dusty::http::ws;
+  ASSERT_TRUE(std::filesystem::exists(hello_binary())) << hello_binary() << " is missing: build dusty-hello";
+  hello_process app;
+  ASSERT_NE(app.port, 0) << app.banner;
+  std::vector<raw_client> clients;
+  clients.reserve(5);  // each reader holds a reference to its client
+  std::vector<std::unique_ptr<frame_reader>> readers;
+  for (const char* path : {"/ws", "/broadcast", "/broadcast", "/broadcast", "/broadcast"}) {
+    clients.push_back(raw_client::tcp(app.port));
+    open(clients.back(), path);
+    readers.push_back(std::make_unique<frame_reader>(clients.back()));
+  }
+  clients[0].send(client_frame(ws::opcode::binary, "echo me"));
+  auto e = readers[0]->next();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->type, ws::opcode::binary);
+  EXPECT_EQ(e->payload, "echo me");
+  // A pong comes from receive(), which each handler reaches after subscribing: once all
+  // four have answered, all four are in the room.
+  for (int i = 1; i < 5; ++i) {
+    clients[i].send(client_frame(ws::opcode::ping, "in?"));
+    e = readers[i]->next();
+    ASSERT_TRUE(e);
+    ASSERT_EQ(e->kind, ws::event_kind::pong);
+  }
+  clients[2].send(client_frame(ws::opcode::text, "hello, room"));
+  for (int i = 1; i < 5; ++i) {
+    e = readers[i]->next();
+    ASSERT_TRUE(e) << i;
+    EXPECT_EQ(e->kind, ws::event_kind::message);
+    EXPECT_EQ(e->payload, "hello, room") << i;
+  }
+
+  auto start = clock_type::now();
+  app.proc.signal(SIGTERM);
+  for (int i = 0; i < 5; ++i) {
+    e = readers[i]->next(5s);
+    ASSERT_TRUE(e) << i;
+    EXPECT_EQ(e->kind, ws::event_kind::close) << i;
+    EXPECT_EQ(e->code, ws::close_code::going_away) << i;
+    clients[i].send(client_frame(ws::opcode::close, ws::close_payload(ws::close_code::going_away, "")));
+    EXPECT_TRUE(clients[i].wait_closed(5s)) << i;
+  }
+  EXPECT_EQ(app.proc.wait(10s), 0);
+  EXPECT_LT(clock_type::now() - start, 5s) << "the sessions waited for the drain deadline";
 }
 
 }  // namespace

@@ -28,6 +28,12 @@ void echo_routes(server<>& srv) {
     while (auto m = ws.receive()) ws.send(*m);
   }, {.protocols = {"chat"}});
   srv.websocket("/bye", [](request&, ws::session& ws) { ws.close(4002, "done here"); });
+  // 4 MiB of zeros: a few KiB once compressed.
+  srv.websocket("/zeros", [](request&, ws::session& ws) {
+    ws.send_binary(std::string(4 << 20, '\0'));
+    while (ws.receive()) {
+    }
+  });
   srv.get("/moved", [](request&, response& res) {
     res.status = 302;
     res.header("Location", "/echo");
@@ -136,14 +142,100 @@ TEST(ws_client, checks_the_handshake_answer) {
   }
 }
 
-TEST(ws_client, talks_to_python_websockets) {
+std::filesystem::path peers_dir() {
   const char* root = std::getenv("DUSTY_SOURCE_DIR");
-  std::filesystem::path dir = root && *root ? std::filesystem::path(root) / "tests/http/ws/peers"
-                                            : std::filesystem::path(__FILE__).parent_path() / "peers";
-  net::testing::child peer({"/usr/bin/python3", (dir / "python_server.py").string()});
+  return root && *root ? std::filesystem::path(root) / "tests/http/ws/peers"
+                       : std::filesystem::path(__FILE__).parent_path() / "peers";
+}
+
+// Starts a peer server script and returns its ws:// base URL ("" if it did not start).
+std::string start_peer(net::testing::child& peer) {
   auto line = net::testing::read_line(peer.stdout_fd(), std::chrono::steady_clock::now() + std::chrono::seconds(20));
-  ASSERT_TRUE(line && line->starts_with("port ")) << "python_server.py did not start";
-  std::string base = "ws://127.0.0.1:" + line->substr(5);
+  if (!line || !line->starts_with("port ")) return "";
+  return "ws://127.0.0.1:" + line->substr(5);
+}
+
+// Compressible and incompressible messages of every length encoding, echoed by a server
+// that compresses (when `compressed`), then a close.
+void echo_sizes(ws::session& ws) {
+  for (std::size_t size : {0u, 1u, 63u, 64u, 125u, 126u, 65535u, 65536u, 1u << 20}) {
+    for (unsigned seed : {0u, 1u}) {
+      std::string payload = seed ? pattern(size, size) : std::string(size, 'z');
+      ASSERT_TRUE(ws.send_binary(payload));
+      auto m = ws.receive();
+      ASSERT_TRUE(m) << size << " " << ws.closed_with().reason;
+      EXPECT_TRUE(m->data == payload) << size;
+    }
+  }
+  ASSERT_TRUE(ws.send_text("ünïcødé ünïcødé ünïcødé ünïcødé ünïcødé ünïcødé ünïcødé ünïcødé"));
+  EXPECT_EQ(ws.receive()->data, "ünïcødé ünïcødé ünïcødé ünïcødé ünïcødé ünïcødé ünïcødé ünïcødé");
+  ws.close();
+  EXPECT_EQ(ws.closed_with().code, ws::close_code::normal);
+}
+
+TEST(ws_client, permessage_deflate_with_dusty_bounded_and_streamed) {
+  live_server<> s(echo_routes);
+  as_client([&] {
+    auto ws = ws::connect(ws_url(s, "/echo"));
+    EXPECT_TRUE(ws->permessage_deflate());
+    echo_sizes(*ws);
+    auto plain = ws::connect(ws_url(s, "/echo"), {.permessage_deflate = false});
+    EXPECT_FALSE(plain->permessage_deflate());
+    echo_sizes(*plain);
+    // A compression bomb: 4 MiB inflated from a few KiB, over the client's 1 MiB limit.
+    auto bomb = ws::connect(ws_url(s, "/zeros"));
+    EXPECT_FALSE(bomb->receive());
+    EXPECT_EQ(bomb->closed_with().code, ws::close_code::message_too_big);
+    // The same message streamed: inflated piece by piece, within a limit that allows it.
+    ws::connect_options big;
+    big.limits.max_message_size = 8 << 20;
+    auto streamed = ws::connect(ws_url(s, "/zeros"), big);
+    std::size_t pieces = 0, bytes = 0;
+    while (auto p = streamed->receive_some()) {
+      ++pieces;
+      bytes += p->data.size();
+      EXPECT_EQ(p->data.find_first_not_of('\0'), std::string::npos);
+      if (p->last) break;
+    }
+    EXPECT_EQ(bytes, std::size_t{4} << 20);
+    EXPECT_GT(pieces, 1u);
+    streamed->close();
+  });
+}
+
+TEST(ws_client, permessage_deflate_with_python_websockets) {
+  net::testing::child peer({"/usr/bin/python3", (peers_dir() / "python_server.py").string(), "--deflate"});
+  std::string base = start_peer(peer);
+  ASSERT_FALSE(base.empty()) << "python_server.py did not start";
+  as_client([&] {
+    auto ws = ws::connect(base + "/ext");
+    ASSERT_TRUE(ws->permessage_deflate());
+    auto ext = ws->receive();
+    ASSERT_TRUE(ext);
+    EXPECT_NE(ext->data.find("server_no_context_takeover"), std::string::npos) << ext->data;
+    echo_sizes(*ws);
+  });
+}
+
+TEST(ws_client, permessage_deflate_with_node_ws) {
+  setenv("NODE_PATH", "/usr/share/nodejs", 1);
+  net::testing::child peer({"/usr/bin/node", (peers_dir() / "node_server.js").string()});
+  std::string base = start_peer(peer);
+  ASSERT_FALSE(base.empty()) << "node_server.js did not start";
+  as_client([&] {
+    auto ws = ws::connect(base + "/ext");
+    ASSERT_TRUE(ws->permessage_deflate());
+    auto ext = ws->receive();
+    ASSERT_TRUE(ext);
+    EXPECT_NE(ext->data.find("permessage-deflate"), std::string::npos) << ext->data;
+    echo_sizes(*ws);
+  });
+}
+
+TEST(ws_client, talks_to_python_websockets) {
+  net::testing::child peer({"/usr/bin/python3", (peers_dir() / "python_server.py").string()});
+  std::string base = start_peer(peer);
+  ASSERT_FALSE(base.empty()) << "python_server.py did not start";
   as_client([&] {
     auto ws = ws::connect(base + "/", {.protocols = {"echo"}});
     EXPECT_EQ(ws->subprotocol(), "echo");

@@ -15,15 +15,17 @@ std::string show(std::string_view payload) {
 }
 
 // Feeds `input` to a reader in pieces of the sizes `split` gives and logs what it reports.
+// With delivery::pieces, a message's pieces are joined before it is logged: the log must
+// be the same as with whole messages.
 template <class Split>
-std::string run(const test_case& c, Split&& split) {
+std::string run(const test_case& c, Split&& split, ws::delivery how = ws::delivery::whole) {
   ws::reader_config cfg;
   if (auto it = c.limits.find("max_frame_size"); it != c.limits.end()) cfg.max_frame_size = std::stoull(it->second);
   if (auto it = c.limits.find("max_message_size"); it != c.limits.end()) cfg.max_message_size = std::stoull(it->second);
   if (auto it = c.limits.find("expect_masked"); it != c.limits.end()) cfg.expect_masked = it->second == "1";
   if (auto it = c.limits.find("deflate"); it != c.limits.end()) cfg.deflate = it->second == "1";
   ws::reader rd(cfg);
-  std::string log, buffered;
+  std::string log, buffered, pieces;
   std::size_t offset = 0;
   bool stopped = false;
   while (offset < c.input.size() && !stopped) {
@@ -32,14 +34,19 @@ std::string run(const test_case& c, Split&& split) {
     offset += n;
     for (;;) {
       std::size_t used = 0;
-      auto ev = rd.next(std::as_bytes(std::span(buffered.data(), buffered.size())), used);
+      auto ev = rd.next(std::as_bytes(std::span(buffered.data(), buffered.size())), used, how);
       if (used > buffered.size()) ADD_FAILURE() << "reader used more than it was given";
       switch (ev.kind) {
         case ws::event_kind::need_more: break;
+        case ws::event_kind::piece:
+          if (how != ws::delivery::pieces || ev.payload.empty()) ADD_FAILURE() << "unexpected piece";
+          pieces += rd.take_message();
+          break;
         case ws::event_kind::message: {
-          log += std::string("message ") + (ev.type == ws::opcode::text ? "text " : "binary ") + show(ev.payload) + "\n";
+          log += std::string("message ") + (ev.type == ws::opcode::text ? "text " : "binary ") + show(pieces + std::string(ev.payload)) + "\n";
           auto taken = rd.take_message();
           if (taken.size() != ev.payload.size()) ADD_FAILURE() << "take_message differs";
+          pieces.clear();
           break;
         }
         case ws::event_kind::ping: log += "ping " + show(ev.payload) + "\n"; break;
@@ -80,6 +87,21 @@ TEST_P(frame_cases, split_in_two) {
   std::size_t step = c.input.size() > 400 ? c.input.size() / 97 + 1 : 1;
   for (std::size_t cut = 1; cut < c.input.size(); cut += step) {
     auto log = run(c, [&](std::size_t offset) { return offset == 0 ? cut : c.input.size(); });
+    ASSERT_EQ(log, c.expect) << c.file << ":" << c.line << " cut at " << cut;
+  }
+}
+
+// The same cases with each message handed out in pieces as its bytes arrive.
+TEST_P(frame_cases, pieces_byte_by_byte) {
+  const auto& c = GetParam();
+  EXPECT_EQ(run(c, [](std::size_t) { return std::size_t{1}; }, ws::delivery::pieces), c.expect) << c.file << ":" << c.line;
+}
+
+TEST_P(frame_cases, pieces_split_in_two) {
+  const auto& c = GetParam();
+  std::size_t step = c.input.size() > 400 ? c.input.size() / 97 + 1 : 1;
+  for (std::size_t cut = 1; cut < c.input.size(); cut += step) {
+    auto log = run(c, [&](std::size_t offset) { return offset == 0 ? cut : c.input.size(); }, ws::delivery::pieces);
     ASSERT_EQ(log, c.expect) << c.file << ":" << c.line << " cut at " << cut;
   }
 }

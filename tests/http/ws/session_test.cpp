@@ -10,6 +10,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+
+#include <sys/resource.h>
 #include <string>
 
 namespace dusty::http::server_test {
@@ -134,6 +136,52 @@ TEST(ws_session, echo_ping_fragments_and_close_over_raw_frames) {
   EXPECT_TRUE(c.wait_closed());
 }
 
+// Messages that arrive in one read are answered in one write (send() holds frames while
+// more input is buffered): every echo still comes back, in order, with the pongs in their
+// place; and a held frame goes out as soon as the sender waits for anything, not only
+// in receive().
+TEST(ws_session, a_burst_is_answered_in_order_and_held_frames_go_out_when_the_sender_waits) {
+  live_server<> s([](server<>& srv) {
+    echo_routes(srv);
+    srv.websocket("/slow", [](request&, ws::session& ws) {
+      while (auto m = ws.receive()) {
+        ws.send(*m);
+        dusty::sleep_for(2s);  // busy elsewhere: the echo must not wait for the next receive()
+      }
+    });
+  });
+  auto c = s.connect();
+  open(c);
+  frame_reader rd(c);
+  std::string burst;
+  for (int i = 0; i < 200; ++i) {
+    burst += client_frame(ws::opcode::text, "message " + std::to_string(i));
+    if (i % 50 == 25) burst += client_frame(ws::opcode::ping, "p" + std::to_string(i));
+  }
+  c.send(burst);
+  for (int i = 0; i < 200; ++i) {
+    auto e = rd.next();
+    ASSERT_TRUE(e) << i;
+    if (e->kind == ws::event_kind::pong) {
+      EXPECT_EQ(e->payload, "p" + std::to_string(i - 1));
+      e = rd.next();
+      ASSERT_TRUE(e) << i;
+    }
+    ASSERT_EQ(e->kind, ws::event_kind::message) << i;
+    EXPECT_EQ(e->payload, "message " + std::to_string(i));
+  }
+
+  auto slow = s.connect();
+  open(slow, "/slow");
+  frame_reader sr(slow);
+  auto start = clock_type::now();
+  slow.send(client_frame(ws::opcode::text, "first") + client_frame(ws::opcode::text, "second"));
+  auto e = sr.next();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->payload, "first");
+  EXPECT_LT(clock_type::now() - start, 1s) << "the held echo waited for the handler's next receive()";
+}
+
 // Each violation gets its close code, then the connection ends.
 TEST(ws_session, violations_close_with_rfc_codes) {
   server_config cfg = local_config();
@@ -212,6 +260,37 @@ TEST(ws_session, peer_that_stops_reading_is_closed_with_1008) {
   EXPECT_TRUE(c.wait_closed());
   for (int i = 0; i < 100 && senders_done < 8; ++i) std::this_thread::sleep_for(20ms);
   EXPECT_EQ(senders_done.load(), 8);
+}
+
+// The other policy for a peer that stops reading: a single sender is not closed for its
+// queue (nothing queues behind a frame being written); it waits, and when the peer has
+// read nothing for timeouts.write the connection is dropped and send() returns false.
+TEST(ws_session, a_single_sender_to_a_peer_that_stops_reading_waits_then_is_dropped) {
+  server_config cfg = local_config();
+  cfg.timeouts.write = 500ms;
+  std::atomic<int> sent{0};
+  std::atomic<int> ended_code{0};
+  flag ended;
+  live_server<> s(
+      [&](server<>& srv) {
+        srv.websocket("/single", [&](request&, ws::session& ws) {
+          std::string big(256 * 1024, 's');
+          while (ws.send_binary(big)) ++sent;
+          ended_code = ws.closed_with().code;
+          ended.set();
+        });
+      },
+      cfg);
+  auto c = s.connect(64 * 1024);
+  auto start = clock_type::now();  // before the upgrade: the server cannot start sooner
+  open(c, "/single");
+  ASSERT_TRUE(ended.wait(10s)) << "the sender never gave up";
+  auto took = clock_type::now() - start;
+  EXPECT_GE(took, 500ms) << "it waited for the peer first";
+  EXPECT_LT(took, 5s);
+  EXPECT_EQ(ended_code.load(), ws::close_code::abnormal);
+  EXPECT_GT(sent.load(), 0);
+  EXPECT_LT(sent.load(), 64) << "bounded by the socket buffers, not grown in memory";
 }
 
 // A peer that vanishes (answers nothing, reads nothing, never closes) is found by the
@@ -357,6 +436,23 @@ TEST(ws_peers, thousand_sessions_at_once) {
   ASSERT_TRUE(r.status) << "timed out\n" << r.out << r.err;
   EXPECT_EQ(*r.status, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("1000 sessions ok"), std::string::npos) << r.out << r.err;
+}
+
+// 10,000 sessions open at once over two shards. The peer is another process: client and
+// server sockets together would pass the 20,000 open files a process may have here.
+TEST(ws_peers, ten_thousand_sessions_at_once) {
+  rlimit files{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &files), 0);
+  if (files.rlim_cur < 10'500 && files.rlim_max >= 10'500) {
+    files.rlim_cur = files.rlim_max;
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &files), 0);
+  }
+  if (files.rlim_cur < 10'500) GTEST_SKIP() << "needs 10,500 open files, the limit is " << files.rlim_cur;
+  live_server<> s(echo_routes, peer_config(), two_shards());
+  auto r = run_peer({python_path(), peer_script("python_many.py"), std::to_string(s.port()), "10000"}, 150s);
+  ASSERT_TRUE(r.status) << "timed out\n" << r.out << r.err;
+  EXPECT_EQ(*r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("10000 sessions ok"), std::string::npos) << r.out << r.err;
 }
 
 }  // namespace
