@@ -173,6 +173,8 @@ class stream final : public net::stream {
   result<void> ensure_ready(deadline d);
   // Receives ciphertext into in_ through the reactor (lazily when `lazy`).
   result<void> fill(deadline d, bool lazy);
+  // Sends what is pending, then fill(): every wait for the peer goes through here.
+  result<void> wait_for_input(deadline d, bool lazy);
   // Sends all ciphertext in flight_ and pending_; one fiber at a time.
   result<void> flush(deadline d);
   // Sends what the socket takes now without waiting (close_notify on close/shutdown).
