@@ -18,6 +18,10 @@
 #
 #   perf/macro/https.sh --build-dir build/release [--rounds 3] [--duration 5] [--conns 256]
 #                       [--workloads keep-alive,full,resumed,1mib]
+#                       [--server-cpu 0] [--client-cpu 1] [--client-threads 1]
+# To make the server the bottleneck on a 2-CPU machine, give the client both CPUs and
+# two threads (--client-cpu 0,1 --client-threads 2): the server then shares its CPU with
+# one client thread, and requests/s compare the servers' CPU cost.
 #
 # Prints markdown tables; records nothing.
 set -euo pipefail
@@ -30,6 +34,7 @@ duration=5
 conns=256
 server_cpu=0
 client_cpu=1
+client_threads=1
 workloads=keep-alive,full,resumed,1mib
 while (($#)); do
   case $1 in
@@ -39,8 +44,9 @@ while (($#)); do
     --conns) conns=$2; shift 2 ;;
     --server-cpu) server_cpu=$2; shift 2 ;;
     --client-cpu) client_cpu=$2; shift 2 ;;
+    --client-threads) client_threads=$2; shift 2 ;;
     --workloads) workloads=$2; shift 2 ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "https.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -95,18 +101,18 @@ run() {
     keep-alive|1mib)
       local path=/plaintext c=$conns
       [[ $1 == 1mib ]] && path=/bytes/1m c=16
-      out=$(taskset -c "$client_cpu" wrk -t1 -c"$c" -d"${duration}s" "$url$path")
+      out=$(taskset -c "$client_cpu" wrk -t"$client_threads" -c"$c" -d"${duration}s" "$url$path")
       grep -q "Non-2xx\|Socket errors" <<<"$out" && echo "https.sh: errors from $2 ($1): $out" >&2
       awk '/^Requests\/sec/ {r = $2} / requests in / {n = $1} END {print r, n}' <<<"$out" ;;
     full)
       # h2load has no duration mode that works with Connection: close; a count sized
       # to take about --duration seconds instead.
       local n=$((duration * 700))
-      out=$(taskset -c "$client_cpu" h2load --h1 -n "$n" -c 16 -H 'Connection: close' "$url/plaintext" 2>&1)
+      out=$(taskset -c "$client_cpu" h2load --h1 -t "$client_threads" -n "$n" -c 16 -H 'Connection: close' "$url/plaintext" 2>&1)
       grep -q " $n succeeded" <<<"$out" || echo "https.sh: errors from $2 ($1): $(grep requests: <<<"$out")" >&2
       awk '{gsub(",", "")} /^finished in/ {r = $4} / succeeded/ {n = $8} END {print r, n}' <<<"$out" ;;
     resumed)
-      out=$(taskset -c "$client_cpu" "$load" -c 16 -d "${duration}s" --cacert "$tmp/cert.pem" \
+      out=$(taskset -c "$client_cpu" "$load" -t "$client_threads" -c 16 -d "${duration}s" --cacert "$tmp/cert.pem" \
         -H 'Connection: close' --json "https://localhost:${port[$2]}/plaintext" 2>/dev/null)
       python3 -c '
 import json, sys

@@ -120,6 +120,7 @@ class tls_server {
         sum.resumed += c.resumed;
         sum.plaintext_http += c.plaintext_http;
         sum.userspace_connections += c.userspace_connections;
+        sum.ktls_connections += c.ktls_connections;
       }
     });
     return sum;
@@ -278,6 +279,9 @@ TEST(server_tls, openssl_s_client_alpn_sni_and_resumption) {
   auto n = srv.counters();
   EXPECT_EQ(n.resumed, 1u);
   EXPECT_EQ(n.handshakes_ok, 5u);
+  // No kTLS on this path (net/tls/counters.hpp): every connection is counted as userspace.
+  EXPECT_EQ(n.userspace_connections, 5u);
+  EXPECT_EQ(n.ktls_connections, 0u);
 }
 
 // The number of TLS 1.3 tickets OpenSSL's s_client sees (-msg prints each message).
