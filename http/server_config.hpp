@@ -111,7 +111,8 @@ struct server_config {
     /// every shard and across reloads. Default: true.
     bool session_tickets = true;
     /// TLS 1.3 tickets sent after each handshake (net::tls::server_config has the
-    /// trade-off: ~20 us of server CPU each; OpenSSL's and nginx's default is 2). Default: 1.
+    /// trade-off: about 20 us of server CPU each; OpenSSL's and nginx's default is 2).
+    /// Default: 1.
     unsigned tickets_per_handshake = 1;
     /// Reload the certificates (build a new context from these files) when the process
     /// receives SIGHUP; needs runtime_config::handle_signals. Default: true.

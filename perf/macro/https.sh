@@ -18,7 +18,9 @@
 #
 #   perf/macro/https.sh --build-dir build/release [--rounds 3] [--duration 5] [--conns 256]
 #                       [--workloads keep-alive,full,resumed,1mib]
-#                       [--server-cpu 0] [--client-cpu 1] [--client-threads 1]
+#                       [--server-cpu 0] [--client-cpu 1] [--client-threads 1] [--nginx-tickets N]
+# dusty sends one TLS 1.3 ticket per handshake (tls.tickets_per_handshake), nginx OpenSSL's
+# two; --nginx-tickets 1 gives nginx `ssl_conf_command NumTickets 1` to compare like with like.
 # To make the server the bottleneck on a 2-CPU machine, give the client both CPUs and
 # two threads (--client-cpu 0,1 --client-threads 2): the server then shares its CPU with
 # one client thread, and requests/s compare the servers' CPU cost.
@@ -35,6 +37,7 @@ conns=256
 server_cpu=0
 client_cpu=1
 client_threads=1
+nginx_tickets=
 workloads=keep-alive,full,resumed,1mib
 while (($#)); do
   case $1 in
@@ -45,8 +48,9 @@ while (($#)); do
     --server-cpu) server_cpu=$2; shift 2 ;;
     --client-cpu) client_cpu=$2; shift 2 ;;
     --client-threads) client_threads=$2; shift 2 ;;
+    --nginx-tickets) nginx_tickets=$2; shift 2 ;;
     --workloads) workloads=$2; shift 2 ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "https.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -79,6 +83,7 @@ nginx_conf "127.0.0.1:${port[nginx]} ssl" "    ssl_certificate $tmp/cert.pem;
     ssl_certificate_key $tmp/key.pem;
     ssl_protocols TLSv1.3;
     ssl_session_tickets on;
+$([[ -n $nginx_tickets ]] && echo "    ssl_conf_command NumTickets $nginx_tickets;")
     location = /plaintext { default_type text/plain; return 200 \"Hello, World!\"; }
     location = /bytes/1m { default_type application/octet-stream; alias $tmp/www/1m; }"
 taskset -c "$server_cpu" nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log" &
