@@ -111,6 +111,12 @@ void answer_metrics(response& res, std::span<const server_stats> stats, const cl
             [&](std::size_t i) { return rt[i].tls.resumed; });
   per_shard(out, shard, "dusty_tls_plaintext_http_total", "counter", "Plain HTTP requests sent to a TLS port.",
             [&](std::size_t i) { return rt[i].tls.plaintext_http; });
+  out.family("dusty_tls_connections_total", "counter",
+             "Established TLS connections by the path their records take: OpenSSL in user space or kTLS.");
+  for (std::size_t i = 0; i < stats.size(); ++i) {
+    out.sample("dusty_tls_connections_total", shard[i] + ",path=\"userspace\"", rt[i].tls.userspace_connections);
+    out.sample("dusty_tls_connections_total", shard[i] + ",path=\"ktls\"", rt[i].tls.ktls_connections);
+  }
 
   if (pools) {
     per_shard(out, shard, "dusty_client_connections_open", "gauge", "Client connections open (idle and in use).",

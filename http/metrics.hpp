@@ -25,6 +25,10 @@
 //   dusty_tls_handshakes_total{result}          counter  "ok", "failed" (server and client)
 //   dusty_tls_resumed_total                     counter  handshakes that resumed a session
 //   dusty_tls_plaintext_http_total              counter  plain HTTP sent to the TLS port
+//   dusty_tls_connections_total{path}           counter  established TLS connections by who
+//                                                        encrypts: "userspace" (OpenSSL) or
+//                                                        "ktls" (the kernel; always 0 today,
+//                                                        net/tls/counters.hpp)
 //   dusty_client_connections_open, _idle        gauge    with options.pools
 //   dusty_client_waiting_fibers                 gauge    waiting for a pooled connection
 //   dusty_client_connections_created_total      counter

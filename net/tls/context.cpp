@@ -149,6 +149,7 @@ struct context_access {
     // between shards (the cache would be one locked table for all of them).
     SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
     if (!config.session_tickets) SSL_CTX_set_options(c, SSL_OP_NO_TICKET);
+    SSL_CTX_set_num_tickets(c, config.tickets_per_handshake);
     if (!self.alpn_wire_.empty())
       SSL_CTX_set_alpn_select_cb(c, on_alpn, const_cast<std::string*>(&self.alpn_wire_));
     if (!config.client_ca_file.empty()) {

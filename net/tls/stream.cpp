@@ -275,6 +275,16 @@ result<void> stream::fill(deadline d, bool lazy) {
   return {};
 }
 
+result<void> stream::wait_for_input(deadline d, bool lazy) {
+  // Ciphertext waiting to go out (tickets after the handshake, OpenSSL's answer to a
+  // KeyUpdate read just now) is sent before waiting: the peer may be waiting for it. A
+  // fiber holding the send lock sends it along with its own data.
+  if (!pending_.empty() && !send_lock_.locked())
+    if (auto f = flush(d); !f) return f;
+  if (lazy) release_idle_buffers();
+  return fill(d, lazy);
+}
+
 result<void> stream::flush(deadline d) {
   if (!conn_.is_open()) return dusty::fail(dusty::errc::closed);
   // One sender at a time, so that records from two fibers never interleave on the wire.
@@ -427,7 +437,13 @@ result<void> stream::handshake(deadline d) {
     ERR_clear_error();
     int r = SSL_do_handshake(ssl_);
     if (r == 1) {
-      if (auto f = flush(d); !f) return fail_handshake(f.error());
+      // A TLS 1.3 server's last output is its session tickets, which the client does
+      // not wait for: they stay in pending_ and go out with the first response (one send
+      // instead of two per connection), or before the stream next waits for input
+      // (wait_for_input), so that nothing is ever held back while we wait on the peer.
+      // Anything else (a TLS 1.2 server's Finished, a client's Finished) is sent now.
+      if (!(server_ && SSL_version(ssl_) == TLS1_3_VERSION))
+        if (auto f = flush(d); !f) return fail_handshake(f.error());
       state_ = state::ready;
       auto& c = shard_counters();
       ++c.handshakes_ok;
@@ -482,13 +498,9 @@ result<std::size_t> stream::do_read_some(std::span<std::byte> buf, deadline d) {
   for (;;) {
     auto n = decrypt(buf);
     if (!n) return n;
-    // Reading can make OpenSSL answer (a TLS 1.3 KeyUpdate). A fiber that holds the
-    // send lock sends it along with its own data.
-    if (!pending_.empty() && !send_lock_.locked())
-      if (auto f = flush(d); !f) return dusty::fail(f.error());
     if (*n > 0) return n;
     if (in_begin_ != in_end_) continue;
-    if (auto f = fill(d, false); !f) {
+    if (auto f = wait_for_input(d, false); !f) {
       if (f.error() != dusty::errc::eof) return dusty::fail(f.error());
       return dusty::fail(fail(net::errc::tls_truncated, "peer closed the connection without close_notify"));
     }
@@ -503,8 +515,7 @@ result<std::size_t> stream::do_read_lazy(std::size_t max, buffer_source source, 
       std::span<std::byte> buf = source();
       return do_read_some(buf.first(std::min(max, buf.size())), d);
     }
-    release_idle_buffers();
-    if (auto f = fill(d, true); !f) {
+    if (auto f = wait_for_input(d, true); !f) {
       if (f.error() != dusty::errc::eof) return dusty::fail(f.error());
       return dusty::fail(fail(net::errc::tls_truncated, "peer closed the connection without close_notify"));
     }
@@ -526,8 +537,6 @@ result<std::size_t> stream::do_read_lazy(std::size_t max, buffer_source source, 
         return dusty::fail(fail(ec));
       }
     }
-    if (!pending_.empty() && !send_lock_.locked())
-      if (auto f = flush(d); !f) return dusty::fail(f.error());
   }
 }
 

@@ -141,7 +141,8 @@ TEST(metrics, output_parses_and_has_every_family) {
                     "dusty_http_connections_accepted_total", "dusty_http_requests_total",
                     "dusty_http_received_bytes_total", "dusty_http_sent_bytes_total",
                     "dusty_http_request_duration_seconds_bucket", "dusty_http_request_duration_seconds_sum",
-                    "dusty_http_request_duration_seconds_count", "dusty_fibers", "dusty_tls_handshakes_total"})
+                    "dusty_http_request_duration_seconds_count", "dusty_fibers", "dusty_tls_handshakes_total",
+                    "dusty_tls_connections_total"})
     EXPECT_TRUE(names.count(name)) << name;
   EXPECT_FALSE(names.count("dusty_client_connections_open"));  // no client given
   // The scrape's own connection is open while it renders.
