@@ -3,6 +3,7 @@
 #include <dusty/core/deadline.hpp>
 #include <dusty/core/error.hpp>
 #include <dusty/core/log.hpp>
+#include <dusty/http/h2/server_connection.hpp>
 #include <dusty/net/error.hpp>
 #include <dusty/net/tls/stream.hpp>
 
@@ -127,7 +128,10 @@ void shard_server::serve_tls(net::connection conn, connection_control& control) 
     }
     return;
   }
-  h1::serve_connection(*state_, s, control, stats_, app_);
+  if (s.alpn() == "h2")
+    h2::serve_connection(*state_, s, control, stats_, app_);
+  else
+    h1::serve_connection(*state_, s, control, stats_, app_);
 }
 
 server_stats shard_server::stats() const noexcept {

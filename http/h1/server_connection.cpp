@@ -9,6 +9,7 @@
 #include <dusty/http/h1/body_decoder.hpp>
 #include <dusty/http/h1/request_parser.hpp>
 #include <dusty/http/h1/serializer.hpp>
+#include <dusty/http/h2/dispatch.hpp>
 #include <dusty/http/status.hpp>
 #include <dusty/net/buffered_stream.hpp>
 #include <dusty/net/error.hpp>
@@ -393,6 +394,10 @@ void serve_connection(const server_state& state, net::stream& conn, connection_c
       if (!r) return;  // closed, or idle too long: nothing to answer
     }
     control.idle = false;
+    if (first) {
+      auto next = h2::take_prior_knowledge(state, io, control, stats, app);
+      if (next == h2::handover::served || next == h2::handover::failed) return;
+    }
 
     // Read the head, under one deadline from its first byte (slowloris gets 408).
     auto started = std::chrono::steady_clock::now();

@@ -1,0 +1,422 @@
+#include <dusty/http/h2/connection.hpp>
+
+#include <dusty/core/deadline.hpp>
+#include <dusty/core/error.hpp>
+#include <dusty/core/fiber.hpp>
+#include <dusty/core/log.hpp>
+
+#include <nghttp2/nghttp2.h>
+
+#include <algorithm>
+#include <array>
+
+namespace dusty::http::h2 {
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+// A drain (server::stop) sets a flag on the connection without waking it; the connection's
+// fiber looks at least this often, so that its GOAWAY goes out promptly. One timer a
+// second per connection.
+constexpr std::chrono::milliseconds drain_poll{1000};
+// Frames are gathered up to this much before a write.
+constexpr std::size_t write_batch = 64 * 1024;
+
+connection& self(void* user_data) { return *static_cast<connection*>(user_data); }
+
+int begin_headers_cb(nghttp2_session*, const nghttp2_frame* frame, void* ud) {
+  if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+  return self(ud).on_begin_headers(frame->hd.stream_id);
+}
+
+int header_cb(nghttp2_session*, const nghttp2_frame* frame, const std::uint8_t* name, std::size_t namelen,
+              const std::uint8_t* value, std::size_t valuelen, std::uint8_t, void* ud) {
+  if (frame->hd.type != NGHTTP2_HEADERS) return 0;
+  return self(ud).on_header(frame->hd.stream_id, frame->headers.cat == NGHTTP2_HCAT_HEADERS,
+                            {reinterpret_cast<const char*>(name), namelen},
+                            {reinterpret_cast<const char*>(value), valuelen});
+}
+
+int frame_recv_cb(nghttp2_session*, const nghttp2_frame* frame, void* ud) {
+  bool request = frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST;
+  return self(ud).on_frame_recv(frame->hd.type, frame->hd.flags, frame->hd.stream_id, frame->hd.length, request);
+}
+
+int data_chunk_cb(nghttp2_session*, std::uint8_t, std::int32_t id, const std::uint8_t* data, std::size_t len,
+                  void* ud) {
+  return self(ud).on_data_chunk(id, {reinterpret_cast<const char*>(data), len});
+}
+
+int frame_send_cb(nghttp2_session*, const nghttp2_frame* frame, void* ud) {
+  return self(ud).on_frame_send(frame->hd.type, frame->hd.flags, frame->hd.stream_id);
+}
+
+int stream_close_cb(nghttp2_session*, std::int32_t id, std::uint32_t error_code, void* ud) {
+  return self(ud).on_stream_close(id, error_code);
+}
+
+nghttp2_session* make_session(connection* c, const server_config::http2_config& cfg) {
+  nghttp2_session_callbacks* cbs = nullptr;
+  nghttp2_option* opt = nullptr;
+  if (nghttp2_session_callbacks_new(&cbs) != 0) throw std::bad_alloc();
+  if (nghttp2_option_new(&opt) != 0) {
+    nghttp2_session_callbacks_del(cbs);
+    throw std::bad_alloc();
+  }
+  nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, begin_headers_cb);
+  nghttp2_session_callbacks_set_on_header_callback(cbs, header_cb);
+  nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, frame_recv_cb);
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, data_chunk_cb);
+  nghttp2_session_callbacks_set_on_frame_send_callback(cbs, frame_send_cb);
+  nghttp2_session_callbacks_set_on_stream_close_callback(cbs, stream_close_cb);
+  // Windows open as handlers read (nghttp2_session_consume), not as bytes arrive.
+  nghttp2_option_set_no_auto_window_update(opt, 1);
+  // Closed streams are not kept for the RFC 7540 priority tree (priorities are ignored).
+  nghttp2_option_set_no_closed_streams(opt, 1);
+  nghttp2_session* s = nullptr;
+  int rv = nghttp2_session_server_new2(&s, cbs, c, opt);
+  nghttp2_option_del(opt);
+  nghttp2_session_callbacks_del(cbs);
+  if (rv != 0) throw std::bad_alloc();
+  std::array<nghttp2_settings_entry, 6> settings{{
+      {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, cfg.max_concurrent_streams},
+      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, cfg.initial_window_size},
+      {NGHTTP2_SETTINGS_MAX_FRAME_SIZE, std::clamp<std::uint32_t>(cfg.max_frame_size, 16'384, 16'777'215)},
+      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, cfg.max_header_list_size},
+      {NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, cfg.header_table_size},
+      {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+  }};
+  nghttp2_submit_settings(s, NGHTTP2_FLAG_NONE, settings.data(), settings.size());
+  if (cfg.connection_window_size > NGHTTP2_INITIAL_CONNECTION_WINDOW_SIZE)
+    nghttp2_session_set_local_window_size(s, NGHTTP2_FLAG_NONE, 0, static_cast<std::int32_t>(std::min<std::uint32_t>(cfg.connection_window_size, NGHTTP2_MAX_WINDOW_SIZE)));
+  return s;
+}
+
+}  // namespace
+
+connection::connection(const detail::server_state& state, net::buffered_stream& io,
+                       detail::connection_control& control, server_stats& stats, void* app, bool count_bytes)
+    : state_(state),
+      io_(io),
+      control_(control),
+      stats_(stats),
+      app_(app),
+      flood_(state.config.http2.max_control_frames),
+      count_bytes_(count_bytes) {
+  if (auto a = io.next_layer().remote_address()) remote_ = *a;
+  counted_received_ = io.bytes_received();
+  counted_sent_ = io.bytes_written();
+  session_ = make_session(this, state.config.http2);
+  auto now = clock::now();
+  settings_deadline_ = now + state.config.http2.settings_timeout;
+  last_activity_ = now;
+}
+
+connection::~connection() {
+  // run() has ended every fiber; the streams go before the session they point into.
+  streams_.clear();
+  nghttp2_session_del(session_);
+}
+
+void connection::wake() noexcept {
+  wake_pending_ = true;
+  wake_.notify_one();
+}
+
+void connection::resume(stream& st) noexcept {
+  if (st.out_deferred && !st.closed) {
+    st.out_deferred = false;
+    nghttp2_session_resume_data(session_, st.id);
+  }
+  wake();
+}
+
+void connection::terminate(std::uint32_t error_code) noexcept {
+  nghttp2_session_terminate_session(session_, error_code);
+  goaway_sent_ = true;
+  wake();
+}
+
+void connection::run() {
+  reader_ = spawn([this] { read_loop(); });
+  try {
+    serve();
+  } catch (const cancelled_error&) {
+    shut_down();
+    throw;
+  } catch (...) {
+    shut_down();
+    throw;
+  }
+  shut_down();
+}
+
+void connection::serve() {
+  const auto& cfg = state_.config.http2;
+  for (;;) {
+    if (!flush_output()) return;
+    if (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_)) return;
+    if (reader_done_) return;  // the client closed, or its side failed: nothing more to serve
+    auto now = clock::now();
+    if ((control_.draining || control_.stopping) && !goaway_sent_) {
+      // RFC 9113 section 6.8: streams up to the last one processed are served; the client
+      // retries later ones elsewhere.
+      nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(session_),
+                            NGHTTP2_NO_ERROR, nullptr, 0);
+      goaway_sent_ = true;
+      continue;
+    }
+    if (!settings_acked_ && now >= settings_deadline_) {
+      terminate(NGHTTP2_SETTINGS_TIMEOUT);
+      continue;
+    }
+    bool idle = streams_.empty();
+    if (idle && now >= last_activity_ + cfg.idle_timeout) {
+      terminate(NGHTTP2_NO_ERROR);
+      continue;
+    }
+    deadline until = now + drain_poll;
+    if (!settings_acked_) until = std::min(until, settings_deadline_);
+    if (idle) until = std::min(until, last_activity_ + cfg.idle_timeout);
+    if (!wake_pending_) {
+      if (idle) std::string().swap(out_);  // an idle connection holds no write buffer
+      control_.idle = idle;
+      try {
+        with_deadline(until, [this] { wake_.wait(); });
+      } catch (const timeout_error&) {
+      }
+      control_.idle = false;
+    }
+    wake_pending_ = false;
+  }
+}
+
+bool connection::flush_output() {
+  const auto write_timeout = state_.config.timeouts.write;
+  auto send = [&] {
+    bool ok = io_.write(out_, after(write_timeout)) && io_.flush(after(write_timeout));
+    out_.clear();
+    return ok;
+  };
+  for (;;) {
+    const std::uint8_t* data = nullptr;
+    auto n = nghttp2_session_mem_send(session_, &data);
+    if (n < 0) {
+      log::warn("http2: nghttp2_session_mem_send: ", nghttp2_strerror(static_cast<int>(n)));
+      return false;
+    }
+    if (n == 0) break;
+    out_.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n));
+    if (out_.size() >= write_batch && !send()) return false;
+  }
+  if (out_.empty()) return true;
+  return send();
+}
+
+void connection::read_loop() {
+  try {
+    for (;;) {
+      auto in = io_.data();
+      if (!in.empty()) {
+        auto n = nghttp2_session_mem_recv(session_, reinterpret_cast<const std::uint8_t*>(in.data()), in.size());
+        io_.consume(in.size());
+        if (n < 0) {
+          // nghttp2 has queued a GOAWAY for protocol errors it detects itself; for the
+          // rest (floods, bad preface), say why ourselves.
+          auto code = n == NGHTTP2_ERR_FLOODED || n == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS ? NGHTTP2_ENHANCE_YOUR_CALM
+                                                                                            : NGHTTP2_PROTOCOL_ERROR;
+          terminate(code);
+          break;
+        }
+        wake();
+      }
+      if (!nghttp2_session_want_read(session_)) break;
+      if (!io_.fill()) break;
+      last_activity_ = clock::now();
+    }
+  } catch (const cancelled_error&) {
+  }
+  // A GOAWAY the reader queued still goes out: the connection's fiber writes before it
+  // looks at reader_done_.
+  reader_done_ = true;
+  wake();
+}
+
+int connection::on_begin_headers(std::int32_t id) {
+  // Streams whose fibers are still unwinding count too: a client resetting streams as
+  // fast as it opens them (Rapid Reset) cannot pile up fibers beyond twice the limit.
+  if (goaway_sent_ || streams_.size() >= 2 * std::size_t{state_.config.http2.max_concurrent_streams}) {
+    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_REFUSED_STREAM);
+    return 0;
+  }
+  auto st = std::make_unique<stream>(id);
+  nghttp2_session_set_stream_user_data(session_, id, st.get());
+  streams_.emplace(id, std::move(st));
+  return 0;
+}
+
+int connection::on_header(std::int32_t id, bool trailer, std::string_view name, std::string_view value) {
+  auto* st = static_cast<stream*>(nghttp2_session_get_stream_user_data(session_, id));
+  if (!st || trailer) return 0;  // request trailers are not passed to handlers
+  const auto& cfg = state_.config;
+  st->header_list_size += name.size() + value.size() + 32;
+  if (st->header_list_size > cfg.http2.max_header_list_size || st->fields.size() >= cfg.limits.max_headers)
+    st->headers_too_large = true;
+  if (st->headers_too_large) return 0;
+  if (!name.empty() && name[0] == ':') {
+    auto v = st->arena.copy(value);
+    if (name == ":method") st->method = v;
+    else if (name == ":path") st->path = v;
+    else if (name == ":scheme") st->scheme = v;
+    else if (name == ":authority") st->authority = v;
+    return 0;
+  }
+  st->fields.push_back({st->arena.copy(name), st->arena.copy(value)});
+  return 0;
+}
+
+int connection::on_frame_recv(std::uint8_t type, std::uint8_t flags, std::int32_t id, std::size_t length,
+                              bool request_headers) {
+  bool end_stream = flags & NGHTTP2_FLAG_END_STREAM;
+  bool ok = true;
+  switch (type) {
+    case NGHTTP2_DATA:
+      if (length == 0 && !end_stream) ok = flood_.control_frame();
+      break;
+    case NGHTTP2_SETTINGS:
+      if (flags & NGHTTP2_FLAG_ACK)
+        settings_acked_ = true;
+      else
+        ok = flood_.control_frame();
+      break;
+    case NGHTTP2_PING:
+      if (!(flags & NGHTTP2_FLAG_ACK)) ok = flood_.control_frame();
+      break;
+    case NGHTTP2_PRIORITY:
+      ok = flood_.control_frame();
+      break;
+    case NGHTTP2_WINDOW_UPDATE:
+      ok = flood_.window_update();
+      break;
+    default:
+      break;
+  }
+  if (!ok) {
+    log::warn("http2: a client sent too many control frames; closing with ENHANCE_YOUR_CALM");
+    terminate(NGHTTP2_ENHANCE_YOUR_CALM);
+    return 0;
+  }
+  if (type != NGHTTP2_DATA && type != NGHTTP2_HEADERS) return 0;
+  auto* st = static_cast<stream*>(nghttp2_session_get_stream_user_data(session_, id));
+  if (!st) return 0;
+  if (request_headers) start_stream(*st);
+  if (end_stream) {
+    st->body_ended = true;
+    st->body_arrived.notify_all();
+  }
+  return 0;
+}
+
+int connection::on_data_chunk(std::int32_t id, std::string_view data) {
+  // The connection's window is given back at once: each stream's window is what bounds
+  // the bytes held for handlers that have not read them yet.
+  nghttp2_session_consume_connection(session_, data.size());
+  auto* st = static_cast<stream*>(nghttp2_session_get_stream_user_data(session_, id));
+  if (!st || st->worker_done || st->discarding) {
+    nghttp2_session_consume_stream(session_, id, data.size());
+    if (st && st->discarding) discard(*st, data.size());
+    return 0;
+  }
+  st->body.emplace_back(data);
+  st->body_arrived.notify_all();
+  return 0;
+}
+
+int connection::on_frame_send(std::uint8_t type, std::uint8_t flags, std::int32_t id) {
+  if (type == NGHTTP2_DATA) flood_.data_frame_sent();
+  if ((type == NGHTTP2_DATA || type == NGHTTP2_HEADERS) && (flags & NGHTTP2_FLAG_END_STREAM)) {
+    if (auto* st = static_cast<stream*>(nghttp2_session_get_stream_user_data(session_, id))) {
+      st->response_sent = true;
+      st->out_progress.notify_all();
+    }
+  }
+  return 0;
+}
+
+int connection::on_stream_close(std::int32_t id, std::uint32_t) {
+  auto it = streams_.find(id);
+  if (it == streams_.end()) return 0;
+  stream& st = *it->second;
+  st.closed = true;
+  st.body_arrived.notify_all();
+  st.out_progress.notify_all();
+  if (!st.worker.joinable() || st.worker_done) {
+    if (!closing_) streams_.erase(it);
+  } else if (st.in_handler) {
+    // The client reset the stream (or nghttp2 did, for a protocol error): nobody wants
+    // the answer any more.
+    st.worker.cancel();
+  }
+  last_activity_ = clock::now();
+  return 0;
+}
+
+void connection::discard(stream& st, std::size_t n) noexcept {
+  st.discarded += n;
+  if (st.discarded > state_.config.limits.max_drain && !st.reset_sent && !st.closed) {
+    st.reset_sent = true;
+    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, st.id, NGHTTP2_NO_ERROR);
+    wake();
+  }
+}
+
+void connection::start_stream(stream& st) {
+  st.worker = spawn([this, &st] {
+    try {
+      run_stream(st);
+    } catch (const cancelled_error&) {
+    } catch (const std::exception& e) {
+      log::error("http2: stream failed: ", e.what());
+    }
+    end_stream_fiber(st);
+  });
+}
+
+void connection::end_stream_fiber(stream& st) noexcept {
+  // The response's bytes die with the handler's frame: nghttp2 must not ask for them.
+  st.out_borrowed = {};
+  st.out_aborted = true;
+  st.worker_done = true;
+  count_traffic();
+  if (closing_) return;
+  if (!st.closed) {
+    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, st.id, NGHTTP2_INTERNAL_ERROR);
+    wake();
+    return;  // erased by on_stream_close
+  }
+  last_activity_ = clock::now();
+  wake();
+  streams_.erase(st.id);  // drops the handle to this very fiber, which detaches it
+}
+
+void connection::count_traffic() noexcept {
+  if (!count_bytes_) return;
+  stats_.bytes_received += io_.bytes_received() - counted_received_;
+  stats_.bytes_sent += io_.bytes_written() - counted_sent_;
+  counted_received_ = io_.bytes_received();
+  counted_sent_ = io_.bytes_written();
+}
+
+void connection::shut_down() noexcept {
+  closing_ = true;
+  if (reader_.joinable()) {
+    reader_.cancel();
+    reader_.join_uncancellable();
+  }
+  for (auto& [id, st] : streams_)
+    if (st->worker.joinable()) st->worker.cancel();
+  for (auto& [id, st] : streams_) st->worker.join_uncancellable();
+  count_traffic();
+}
+
+}  // namespace dusty::http::h2
