@@ -159,11 +159,11 @@ struct server_config {
     /// SETTINGS_HEADER_TABLE_SIZE: the HPACK dynamic table the client may use for the
     /// server's decoder. Default: 4 KiB.
     std::uint32_t header_table_size = 4096;
-    /// Control frames (PING, SETTINGS, PRIORITY, empty DATA) a client may send in a
-    /// burst, refilled at a tenth of it per second; beyond that the connection is closed
-    /// with GOAWAY ENHANCE_YOUR_CALM (the 2019 flood attacks). WINDOW_UPDATEs are allowed
-    /// in proportion to the DATA frames sent instead; RST_STREAM has nghttp2's own limit
-    /// (Rapid Reset, CVE-2023-44487). Default: 1000.
+    /// Control frames (PING, SETTINGS, PRIORITY, RST_STREAM, empty DATA) a client may
+    /// send in a burst, refilled at a tenth of it per second; beyond that the connection
+    /// is closed with GOAWAY ENHANCE_YOUR_CALM (the 2019 flood attacks, and Rapid Reset,
+    /// CVE-2023-44487). WINDOW_UPDATEs are allowed in proportion to the DATA frames sent
+    /// instead. Default: 1000.
     std::uint32_t max_control_frames = 1000;
     /// A connection without streams is closed (GOAWAY NO_ERROR) after this long.
     /// Default: 30 s.

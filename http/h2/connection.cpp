@@ -24,6 +24,10 @@ constexpr std::size_t write_batch = 64 * 1024;
 
 connection& self(void* user_data) { return *static_cast<connection*>(user_data); }
 
+int begin_frame_cb(nghttp2_session*, const nghttp2_frame_hd* hd, void* ud) {
+  return self(ud).on_begin_frame(hd->type, hd->stream_id);
+}
+
 int begin_headers_cb(nghttp2_session*, const nghttp2_frame* frame, void* ud) {
   if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
   return self(ud).on_begin_headers(frame->hd.stream_id);
@@ -63,6 +67,7 @@ nghttp2_session* make_session(connection* c, const server_config::http2_config& 
     nghttp2_session_callbacks_del(cbs);
     throw std::bad_alloc();
   }
+  nghttp2_session_callbacks_set_on_begin_frame_callback(cbs, begin_frame_cb);
   nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, begin_headers_cb);
   nghttp2_session_callbacks_set_on_header_callback(cbs, header_cb);
   nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, frame_recv_cb);
@@ -71,6 +76,10 @@ nghttp2_session* make_session(connection* c, const server_config::http2_config& 
   nghttp2_session_callbacks_set_on_stream_close_callback(cbs, stream_close_cb);
   // Windows open as handlers read (nghttp2_session_consume), not as bytes arrive.
   nghttp2_option_set_no_auto_window_update(opt, 1);
+  // RST_STREAM counts against flood_guard's budget (GOAWAY ENHANCE_YOUR_CALM); nghttp2's
+  // own limit (GOAWAY INTERNAL_ERROR) stays as a second line behind it.
+  nghttp2_option_set_stream_reset_rate_limit(opt, 2 * std::uint64_t{cfg.max_control_frames},
+                                             std::max<std::uint64_t>(1, cfg.max_control_frames / 5));
   // Closed streams are not kept for the RFC 7540 priority tree (priorities are ignored).
   nghttp2_option_set_no_closed_streams(opt, 1);
   nghttp2_session* s = nullptr;
@@ -141,14 +150,28 @@ void connection::run() {
   reader_ = spawn([this] { read_loop(); });
   try {
     serve();
-  } catch (const cancelled_error&) {
-    shut_down();
-    throw;
   } catch (...) {
     shut_down();
     throw;
   }
   shut_down();
+  if (goaway_sent_) linger();
+}
+
+// After a GOAWAY the client may still be sending (a flood, a request it had already
+// started): closing with unread input would make the kernel reset the connection, and
+// the reset can destroy the GOAWAY before the client reads it (h1's linger_close does
+// the same for HTTP/1 answers). So the sending side is shut and what still arrives is
+// discarded until the client closes or timeouts.linger passes.
+void connection::linger() {
+  control_.idle = true;  // nothing left to finish: a stopping server may cancel it
+  if (io_.pending_output() && !io_.flush(after(state_.config.timeouts.write))) return;
+  (void)io_.next_layer().shutdown_write();
+  deadline until = after(state_.config.timeouts.linger);
+  for (;;) {
+    io_.consume(io_.data().size());
+    if (!io_.fill(until)) return;
+  }
 }
 
 void connection::serve() {
@@ -156,7 +179,9 @@ void connection::serve() {
   for (;;) {
     if (!flush_output()) return;
     if (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_)) return;
-    if (reader_done_) return;  // the client closed, or its side failed: nothing more to serve
+    // The client closed or its side failed: nothing more to serve, but a GOAWAY the
+    // reader queued (its last word on a flood or a protocol error) still goes out.
+    if (reader_done_ && (!goaway_sent_ || !nghttp2_session_want_write(session_))) return;
     auto now = clock::now();
     if ((control_.draining || control_.stopping) && !goaway_sent_) {
       // RFC 9113 section 6.8: streams up to the last one processed are served; the client
@@ -205,12 +230,16 @@ bool connection::flush_output() {
       log::warn("http2: nghttp2_session_mem_send: ", nghttp2_strerror(static_cast<int>(n)));
       return false;
     }
-    if (n == 0) break;
+    if (n == 0) {
+      // While a write waits, other fibers may give nghttp2 more to send: ask again
+      // after each write, until it has nothing.
+      if (out_.empty()) return true;
+      if (!send()) return false;
+      continue;
+    }
     out_.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n));
     if (out_.size() >= write_batch && !send()) return false;
   }
-  if (out_.empty()) return true;
-  return send();
 }
 
 void connection::read_loop() {
@@ -223,8 +252,8 @@ void connection::read_loop() {
         if (n < 0) {
           // nghttp2 has queued a GOAWAY for protocol errors it detects itself; for the
           // rest (floods, bad preface), say why ourselves.
-          auto code = n == NGHTTP2_ERR_FLOODED || n == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS ? NGHTTP2_ENHANCE_YOUR_CALM
-                                                                                            : NGHTTP2_PROTOCOL_ERROR;
+          bool flood = flooded_ || n == NGHTTP2_ERR_FLOODED || n == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS;
+          auto code = flood ? NGHTTP2_ENHANCE_YOUR_CALM : NGHTTP2_PROTOCOL_ERROR;
           terminate(code);
           break;
         }
@@ -242,7 +271,22 @@ void connection::read_loop() {
   wake();
 }
 
+int connection::on_begin_frame(std::uint8_t type, std::int32_t id) {
+  // RFC 9113 section 5.1.1: a new stream's id must be above every earlier one. nghttp2
+  // ignores a HEADERS below the last one silently (it may be a trailer racing a reset);
+  // for one on a stream that was never opened here, the client hears of it.
+  if (type != NGHTTP2_HEADERS || id > last_request_id_ || id % 2 == 0 || streams_.contains(id)) return 0;
+  if (!flood_.control_frame()) {
+    flooded_ = true;
+    return NGHTTP2_ERR_CALLBACK_FAILURE;
+  }
+  nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_STREAM_CLOSED);
+  wake();
+  return 0;
+}
+
 int connection::on_begin_headers(std::int32_t id) {
+  last_request_id_ = std::max(last_request_id_, id);
   // Streams whose fibers are still unwinding count too: a client resetting streams as
   // fast as it opens them (Rapid Reset) cannot pile up fibers beyond twice the limit.
   if (goaway_sent_ || streams_.size() >= 2 * std::size_t{state_.config.http2.max_concurrent_streams}) {
@@ -293,6 +337,7 @@ int connection::on_frame_recv(std::uint8_t type, std::uint8_t flags, std::int32_
       if (!(flags & NGHTTP2_FLAG_ACK)) ok = flood_.control_frame();
       break;
     case NGHTTP2_PRIORITY:
+    case NGHTTP2_RST_STREAM:
       ok = flood_.control_frame();
       break;
     case NGHTTP2_WINDOW_UPDATE:
@@ -302,9 +347,10 @@ int connection::on_frame_recv(std::uint8_t type, std::uint8_t flags, std::int32_
       break;
   }
   if (!ok) {
-    log::warn("http2: a client sent too many control frames; closing with ENHANCE_YOUR_CALM");
-    terminate(NGHTTP2_ENHANCE_YOUR_CALM);
-    return 0;
+    // Not logged: any client could fill the log. nghttp2 stops at once, without
+    // processing the rest of what was read; read_loop sends the GOAWAY.
+    flooded_ = true;
+    return NGHTTP2_ERR_CALLBACK_FAILURE;
   }
   if (type != NGHTTP2_DATA && type != NGHTTP2_HEADERS) return 0;
   auto* st = static_cast<stream*>(nghttp2_session_get_stream_user_data(session_, id));

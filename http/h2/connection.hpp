@@ -59,6 +59,7 @@ class connection {
   void discard(stream& st, std::size_t n) noexcept;
 
   // nghttp2's callbacks (connection.cpp), public for the C trampolines.
+  int on_begin_frame(std::uint8_t type, std::int32_t id);
   int on_begin_headers(std::int32_t id);
   int on_header(std::int32_t id, bool trailer, std::string_view name, std::string_view value);
   int on_frame_recv(std::uint8_t type, std::uint8_t flags, std::int32_t id, std::size_t length, bool request_headers);
@@ -75,6 +76,7 @@ class connection {
   void run_stream(stream& st);
   void end_stream_fiber(stream& st) noexcept;
   void shut_down() noexcept;
+  void linger();
   void count_traffic() noexcept;
 
   const detail::server_state& state_;
@@ -93,6 +95,8 @@ class connection {
   bool reader_done_ = false;
   bool closing_ = false;
   bool goaway_sent_ = false;
+  bool flooded_ = false;  // a flood_guard budget ran out
+  std::int32_t last_request_id_ = 0;
   bool settings_acked_ = false;
   deadline settings_deadline_;
   deadline last_activity_;
