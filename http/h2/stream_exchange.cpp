@@ -84,7 +84,7 @@ class stream_body final : public body_source {
     if (!started_) {
       started_ = true;
       if (auto n = length(); n && *n > cfg.limits.max_body_size)
-        throw status_error(413, "request body larger than " + std::to_string(cfg.limits.max_body_size) + " bytes");
+        throw status_error(413, "request body too large");
       continue_if_expected();
     }
     deadline until = after(cfg.timeouts.body_read);
@@ -100,7 +100,7 @@ class stream_body final : public body_source {
     std::string_view piece = st_.body.front();
     read_ += piece.size();
     if (read_ > cfg.limits.max_body_size)
-      throw status_error(413, "request body larger than " + std::to_string(cfg.limits.max_body_size) + " bytes");
+      throw status_error(413, "request body too large");
     if (auto n = length(); n && read_ > *n) throw status_error(400, "request body longer than its Content-Length");
     lent_ = true;
     return piece;
