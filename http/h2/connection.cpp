@@ -24,39 +24,54 @@ constexpr std::size_t write_batch = 64 * 1024;
 
 connection& self(void* user_data) { return *static_cast<connection*>(user_data); }
 
+// Exceptions must not cross nghttp2's C frames: one from a callback (out of memory, a
+// fiber that cannot be started) fails the session instead.
+template <class F>
+int guarded(F&& f) noexcept {
+  try {
+    return f();
+  } catch (...) {
+    return NGHTTP2_ERR_CALLBACK_FAILURE;
+  }
+}
+
 int begin_frame_cb(nghttp2_session*, const nghttp2_frame_hd* hd, void* ud) {
-  return self(ud).on_begin_frame(hd->type, hd->stream_id);
+  return guarded([&] { return self(ud).on_begin_frame(hd->type, hd->stream_id); });
 }
 
 int begin_headers_cb(nghttp2_session*, const nghttp2_frame* frame, void* ud) {
   if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
-  return self(ud).on_begin_headers(frame->hd.stream_id);
+  return guarded([&] { return self(ud).on_begin_headers(frame->hd.stream_id); });
 }
 
 int header_cb(nghttp2_session*, const nghttp2_frame* frame, const std::uint8_t* name, std::size_t namelen,
               const std::uint8_t* value, std::size_t valuelen, std::uint8_t, void* ud) {
   if (frame->hd.type != NGHTTP2_HEADERS) return 0;
-  return self(ud).on_header(frame->hd.stream_id, frame->headers.cat == NGHTTP2_HCAT_HEADERS,
-                            {reinterpret_cast<const char*>(name), namelen},
-                            {reinterpret_cast<const char*>(value), valuelen});
+  return guarded([&] {
+    return self(ud).on_header(frame->hd.stream_id, frame->headers.cat == NGHTTP2_HCAT_HEADERS,
+                              {reinterpret_cast<const char*>(name), namelen},
+                              {reinterpret_cast<const char*>(value), valuelen});
+  });
 }
 
 int frame_recv_cb(nghttp2_session*, const nghttp2_frame* frame, void* ud) {
   bool request = frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST;
-  return self(ud).on_frame_recv(frame->hd.type, frame->hd.flags, frame->hd.stream_id, frame->hd.length, request);
+  return guarded([&] {
+    return self(ud).on_frame_recv(frame->hd.type, frame->hd.flags, frame->hd.stream_id, frame->hd.length, request);
+  });
 }
 
 int data_chunk_cb(nghttp2_session*, std::uint8_t, std::int32_t id, const std::uint8_t* data, std::size_t len,
                   void* ud) {
-  return self(ud).on_data_chunk(id, {reinterpret_cast<const char*>(data), len});
+  return guarded([&] { return self(ud).on_data_chunk(id, {reinterpret_cast<const char*>(data), len}); });
 }
 
 int frame_send_cb(nghttp2_session*, const nghttp2_frame* frame, void* ud) {
-  return self(ud).on_frame_send(frame->hd.type, frame->hd.flags, frame->hd.stream_id);
+  return guarded([&] { return self(ud).on_frame_send(frame->hd.type, frame->hd.flags, frame->hd.stream_id); });
 }
 
 int stream_close_cb(nghttp2_session*, std::int32_t id, std::uint32_t error_code, void* ud) {
-  return self(ud).on_stream_close(id, error_code);
+  return guarded([&] { return self(ud).on_stream_close(id, error_code); });
 }
 
 nghttp2_session* make_session(connection* c, const server_config::http2_config& cfg) {
@@ -293,9 +308,8 @@ int connection::on_begin_headers(std::int32_t id) {
     nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_REFUSED_STREAM);
     return 0;
   }
-  auto st = std::make_unique<stream>(id);
-  nghttp2_session_set_stream_user_data(session_, id, st.get());
-  streams_.emplace(id, std::move(st));
+  auto* st = streams_.emplace(id, std::make_unique<stream>(id)).first->second.get();
+  nghttp2_session_set_stream_user_data(session_, id, st);
   return 0;
 }
 
