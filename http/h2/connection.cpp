@@ -210,6 +210,10 @@ void connection::serve() {
       terminate(NGHTTP2_SETTINGS_TIMEOUT);
       continue;
     }
+    if (now >= next_sweep_) {
+      sweep(now);
+      next_sweep_ = now + drain_poll;
+    }
     bool idle = streams_.empty();
     if (idle && now >= last_activity_ + cfg.idle_timeout) {
       terminate(NGHTTP2_NO_ERROR);
@@ -382,7 +386,7 @@ int connection::on_data_chunk(std::int32_t id, std::string_view data) {
   // the bytes held for handlers that have not read them yet.
   nghttp2_session_consume_connection(session_, data.size());
   auto* st = static_cast<stream*>(nghttp2_session_get_stream_user_data(session_, id));
-  if (!st || st->worker_done || st->discarding) {
+  if (!st || st->ph == stream::phase::done || st->discarding) {
     nghttp2_session_consume_stream(session_, id, data.size());
     if (st && st->discarding) discard(*st, data.size());
     return 0;
@@ -398,6 +402,7 @@ int connection::on_frame_send(std::uint8_t type, std::uint8_t flags, std::int32_
     if (auto* st = static_cast<stream*>(nghttp2_session_get_stream_user_data(session_, id))) {
       st->response_sent = true;
       st->out_progress.notify_all();
+      if (st->ph == stream::phase::done) start_discard(*st);
     }
   }
   return 0;
@@ -410,53 +415,21 @@ int connection::on_stream_close(std::int32_t id, std::uint32_t) {
   st.closed = true;
   st.body_arrived.notify_all();
   st.out_progress.notify_all();
-  if (!st.worker.joinable() || st.worker_done) {
-    if (!closing_) streams_.erase(it);
-  } else if (st.in_handler) {
-    // The client reset the stream (or nghttp2 did, for a protocol error): nobody wants
-    // the answer any more.
-    st.worker.cancel();
-  }
   last_activity_ = clock::now();
+  switch (st.ph) {
+    case stream::phase::head:
+    case stream::phase::done:
+      if (!closing_) streams_.erase(it);
+      break;
+    case stream::phase::queued:
+      break;  // its worker finds it closed and drops it
+    case stream::phase::running:
+      // The client reset the stream (or nghttp2 did, for a protocol error): nobody wants
+      // the answer any more.
+      if (st.in_handler && st.runner) st.runner->cancel();
+      break;
+  }
   return 0;
-}
-
-void connection::discard(stream& st, std::size_t n) noexcept {
-  st.discarded += n;
-  if (st.discarded > state_.config.limits.max_drain && !st.reset_sent && !st.closed) {
-    st.reset_sent = true;
-    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, st.id, NGHTTP2_NO_ERROR);
-    wake();
-  }
-}
-
-void connection::start_stream(stream& st) {
-  st.worker = spawn([this, &st] {
-    try {
-      run_stream(st);
-    } catch (const cancelled_error&) {
-    } catch (const std::exception& e) {
-      log::error("http2: stream failed: ", e.what());
-    }
-    end_stream_fiber(st);
-  });
-}
-
-void connection::end_stream_fiber(stream& st) noexcept {
-  // The response's bytes die with the handler's frame: nghttp2 must not ask for them.
-  st.out_borrowed = {};
-  st.out_aborted = true;
-  st.worker_done = true;
-  count_traffic();
-  if (closing_) return;
-  if (!st.closed) {
-    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, st.id, NGHTTP2_INTERNAL_ERROR);
-    wake();
-    return;  // erased by on_stream_close
-  }
-  last_activity_ = clock::now();
-  wake();
-  streams_.erase(st.id);  // drops the handle to this very fiber, which detaches it
 }
 
 void connection::count_traffic() noexcept {
@@ -473,9 +446,10 @@ void connection::shut_down() noexcept {
     reader_.cancel();
     reader_.join_uncancellable();
   }
-  for (auto& [id, st] : streams_)
-    if (st->worker.joinable()) st->worker.cancel();
-  for (auto& [id, st] : streams_) st->worker.join_uncancellable();
+  for (auto& w : workers_) w.cancel();
+  for (auto& w : workers_) w.join_uncancellable();
+  workers_.clear();
+  ready_.clear();
   count_traffic();
 }
 

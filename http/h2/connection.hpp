@@ -8,8 +8,11 @@
 //     timers as deadline (idle, SETTINGS ack, the drain check);
 //   - a reader fiber receives and feeds nghttp2 (nghttp2_session_mem_recv); nghttp2's
 //     callbacks collect each stream's head and body;
-//   - one fiber per stream runs its handler through detail::run_exchange and produces
-//     the response, which nghttp2's data provider frames as the window allows.
+//   - each stream runs its handler through detail::run_exchange in a fiber of its own
+//     and produces the response, which nghttp2's data provider frames as the window
+//     allows. The fibers are workers of a per-connection pool (workers.cpp): one serves
+//     streams one after another while its handlers do not wait, and another is started
+//     as soon as one does, so a slow handler never holds up the other streams.
 // nghttp2 is never entered from two places at once: every call into it is made between
 // suspensions, and its callbacks never suspend.
 //
@@ -26,6 +29,8 @@
 #include <dusty/net/buffered_stream.hpp>
 
 #include <cstdint>
+#include <deque>
+#include <list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,6 +62,8 @@ class connection {
   /// Counts `n` request body bytes thrown away after the response (stream::discarding);
   /// past limits.max_drain the stream is reset with NO_ERROR. Never suspends.
   void discard(stream& st, std::size_t n) noexcept;
+  /// Sends RST_STREAM with `code`; the stream ends once it is out. Never suspends.
+  void reset_stream(stream& st, std::uint32_t code) noexcept;
 
   // nghttp2's callbacks (connection.cpp), public for the C trampolines.
   int on_begin_frame(std::uint8_t type, std::int32_t id);
@@ -73,8 +80,12 @@ class connection {
   bool flush_output();
   void terminate(std::uint32_t error_code) noexcept;
   void start_stream(stream& st);
+  void spawn_worker();
+  void work(std::list<fiber>::iterator self);
   void run_stream(stream& st);
   void end_stream_fiber(stream& st) noexcept;
+  void start_discard(stream& st) noexcept;
+  void sweep(deadline now) noexcept;
   void shut_down() noexcept;
   void linger();
   void count_traffic() noexcept;
@@ -89,6 +100,15 @@ class connection {
   flood_guard flood_;
 
   std::unordered_map<std::int32_t, std::unique_ptr<stream>> streams_;
+  // Streams run in worker fibers taken from a small pool, not in a fresh fiber each: a
+  // batch of quick requests is then served by one or two fibers instead of costing a
+  // stack each (workers.cpp).
+  std::list<fiber> workers_;
+  std::deque<stream*> ready_;  // phase::queued, in arrival order
+  std::size_t idle_workers_ = 0;
+  std::size_t starting_workers_ = 0;
+  dusty::wait_queue work_;
+  deadline next_sweep_;
   fiber reader_;
   dusty::wait_queue wake_;
   bool wake_pending_ = false;

@@ -181,53 +181,37 @@ class stream_sink final : public detail::response_sink {
     }
     std::string_view body = res.used_writer() ? res.writer_body() : res.body.view();
     body_ = allowed && !head_only_ && !body.empty();
-    st_.out_borrowed = body_ ? body : std::string_view();
+    // A small body is copied so that the fiber can leave at once; a large one is lent,
+    // and the fiber waits until nghttp2 has framed it (wait_sent).
+    if (body_ && body.size() <= out_high_water)
+      st_.out.append(body);
+    else if (body_)
+      st_.out_borrowed = body;
     st_.out_eof = true;
     submit(res, allowed ? std::optional<std::uint64_t>(body.size()) : std::nullopt, body_);
   }
 
-  /// Waits until the response is out and the stream closed. A client that leaves part
-  /// of its request body unsent after the response gets RST_STREAM NO_ERROR (RFC 9113
-  /// section 8.1); one that stops reading for timeouts.write gets CANCEL.
+  /// Waits while nghttp2 frames a body borrowed from the response (which dies with the
+  /// handler's frame), at most timeouts.write without progress; the stream is then reset
+  /// with CANCEL. Owned bytes go out after the fiber has left (connection::sweep).
   void wait_sent() {
-    const auto& cfg = c_.state().config;
-    deadline until = after(cfg.timeouts.write);
-    while (!st_.closed && !st_.reset_sent) {
-      if (st_.response_sent && !st_.discarding) {
-        if (st_.body_ended) {
-          // Both sides have ended: nghttp2 closes the stream as it processes that.
-          until = after(cfg.timeouts.write);
-        } else {
-          // The rest of the body is read and dropped, up to max_drain, so that clients
-          // which treat an early RST_STREAM as a failure (curl 7.88) get their answer.
-          st_.discarding = true;
-          std::size_t held = 0;
-          for (const auto& piece : st_.body) held += piece.size();
-          st_.body.clear();
-          nghttp2_session_consume_stream(c_.session(), st_.id, held);
-          c_.discard(st_, held);
-          c_.wake();
-          until = after(cfg.timeouts.body_read);
-        }
-      }
+    const auto timeout = c_.state().config.timeouts.write;
+    deadline until = after(timeout);
+    while (!st_.out_borrowed.empty() && !st_.closed && !st_.reset_sent) {
       auto before = st_.out_framed;
       try {
         with_deadline(until, [&] { st_.out_progress.wait(); });
       } catch (const timeout_error&) {
         if (st_.out_framed == before) {
-          if (!st_.closed && !st_.reset_sent) reset(st_.response_sent ? NGHTTP2_NO_ERROR : NGHTTP2_CANCEL);
+          reset(NGHTTP2_CANCEL);
           return;
         }
       }
-      if (st_.out_framed != before && !st_.response_sent) until = after(cfg.timeouts.write);
+      if (st_.out_framed != before) until = after(timeout);
     }
   }
 
-  void reset(std::uint32_t code) {
-    st_.reset_sent = true;
-    nghttp2_submit_rst_stream(c_.session(), NGHTTP2_FLAG_NONE, st_.id, code);
-    c_.wake();
-  }
+  void reset(std::uint32_t code) { c_.reset_stream(st_, code); }
 
  private:
   void wait_for_room() {

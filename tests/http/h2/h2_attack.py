@@ -180,6 +180,12 @@ def zero_window(c):
     return 1
 
 
+def zero_window_small(c):
+    # As zero_window, with a body small enough that its fiber leaves before any DATA.
+    c.send(c.headers(1, "/"))
+    return 1
+
+
 def too_many_streams(c):
     c.read(0.5, "")  # let SETTINGS (max concurrent streams) be exchanged and acknowledged
     c.send(*[c.headers(1 + 2 * i, "/slow") for i in range(300)])
@@ -229,7 +235,7 @@ def settings_timeout(c):
 
 def main():
     port, scenario = int(sys.argv[1]), sys.argv[2]
-    settings = {SettingsFrame.INITIAL_WINDOW_SIZE: 0} if scenario == "zero_window" else None
+    settings = {SettingsFrame.INITIAL_WINDOW_SIZE: 0} if scenario.startswith("zero_window") else None
     c = client(port, settings=settings, ack_settings=scenario != "settings_timeout")
     started = time.monotonic()
     n = globals()[scenario](c)

@@ -201,6 +201,15 @@ TEST(server_h2, a_peer_that_never_opens_its_window_loses_the_stream) {
   EXPECT_TRUE(r.has("bystander 200")) << r.out;
 }
 
+TEST(server_h2, a_small_answer_the_peer_never_takes_is_reset_too) {
+  auto cfg = local_config();
+  cfg.timeouts.write = 500ms;
+  live_server<> srv(suite_routes, cfg);
+  auto r = run_attack(srv.port(), "zero_window_small", 3);
+  EXPECT_TRUE(r.has("status 1 200")) << r.out;
+  EXPECT_TRUE(r.has("rst 1 CANCEL")) << r.out;
+}
+
 TEST(server_h2, streams_beyond_the_limit_end_the_connection) {
   auto cfg = local_config();
   cfg.http2.max_concurrent_streams = 10;
