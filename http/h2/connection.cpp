@@ -21,6 +21,8 @@ using clock = std::chrono::steady_clock;
 constexpr std::chrono::milliseconds drain_poll{1000};
 // Frames are gathered up to this much before a write.
 constexpr std::size_t write_batch = 64 * 1024;
+// How long a connection rests before it gives back memory it can do without.
+constexpr std::chrono::milliseconds idle_release_after{250};
 
 connection& self(void* user_data) { return *static_cast<connection*>(user_data); }
 
@@ -215,6 +217,10 @@ void connection::serve() {
       next_sweep_ = now + drain_poll;
     }
     bool idle = streams_.empty();
+    if (!idle || wake_pending_) {
+      idle_since_ = now;
+      released_ = false;
+    }
     if (idle && now >= last_activity_ + cfg.idle_timeout) {
       terminate(NGHTTP2_NO_ERROR);
       continue;
@@ -223,8 +229,17 @@ void connection::serve() {
     if (!settings_acked_) until = std::min(until, settings_deadline_);
     if (idle) until = std::min(until, last_activity_ + cfg.idle_timeout);
     if (!wake_pending_) {
-      if (idle) std::string().swap(out_);  // an idle connection holds no write buffer
       control_.idle = idle;
+      if (idle && !released_) {
+        // At rest a moment: give back the write buffer and the stack pages under this
+        // wait, once per idle spell.
+        until = std::min(until, now + idle_release_after);
+        if (now >= idle_since_ + idle_release_after) {
+          std::string().swap(out_);
+          release_memory_while_parked();
+          released_ = true;
+        }
+      }
       try {
         with_deadline(until, [this] { wake_.wait(); });
       } catch (const timeout_error&) {
@@ -279,7 +294,7 @@ void connection::read_loop() {
         wake();
       }
       if (!nghttp2_session_want_read(session_)) break;
-      if (!io_.fill()) break;
+      if (!wait_for_input()) break;
       last_activity_ = clock::now();
     }
   } catch (const cancelled_error&) {
@@ -288,6 +303,17 @@ void connection::read_loop() {
   // looks at reader_done_.
   reader_done_ = true;
   wake();
+}
+
+// Waits for the client's next bytes. When none come for idle_release_after, the pages
+// the reader's stack touched below this wait (nghttp2's callbacks, starting fibers) go
+// back to the kernel first, as HTTP/1's keep-alive wait does.
+bool connection::wait_for_input() {
+  auto r = io_.fill(after(idle_release_after));
+  if (r) return true;
+  if (r.error() != dusty::errc::timed_out) return false;
+  release_memory_while_parked();
+  return bool(io_.fill());
 }
 
 int connection::on_begin_frame(std::uint8_t type, std::int32_t id) {

@@ -77,6 +77,7 @@ class connection {
  private:
   void serve();
   void read_loop();
+  bool wait_for_input();
   bool flush_output();
   void terminate(std::uint32_t error_code) noexcept;
   void start_stream(stream& st);
@@ -109,6 +110,8 @@ class connection {
   std::size_t starting_workers_ = 0;
   dusty::wait_queue work_;
   deadline next_sweep_;
+  deadline idle_since_;
+  bool released_ = false;
   fiber reader_;
   dusty::wait_queue wake_;
   bool wake_pending_ = false;

@@ -10,6 +10,7 @@
 // been cancelled (cancellation sticks to a fiber): it hands the queue on and ends.
 #include <dusty/http/h2/connection.hpp>
 
+#include <dusty/core/deadline.hpp>
 #include <dusty/core/error.hpp>
 #include <dusty/core/log.hpp>
 
@@ -20,8 +21,10 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-// Idle workers a connection keeps for its next requests; more end when they find no work.
+// Idle workers a connection keeps for its next requests; more end when they find no work,
+// and these end after worker_linger without any.
 constexpr std::size_t max_idle_workers = 2;
+constexpr std::chrono::milliseconds worker_linger{250};
 
 }  // namespace
 
@@ -71,14 +74,20 @@ void connection::work(std::list<fiber>::iterator self) {
         check_cancelled();  // a reset stream's worker ends here
       }
       if (closing_ || idle_workers_ >= max_idle_workers) break;
+      // An idle worker waits a moment for the next request, then ends: a connection at
+      // rest holds no worker stacks.
       ++idle_workers_;
+      bool more = true;
       try {
-        work_.wait();
+        with_timeout(worker_linger, [this] { work_.wait(); });
+      } catch (const timeout_error&) {
+        more = false;
       } catch (...) {
         --idle_workers_;
         throw;
       }
       --idle_workers_;
+      if (!more && ready_.empty()) break;
     }
   } catch (const cancelled_error&) {
   }

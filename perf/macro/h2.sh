@@ -104,6 +104,15 @@ h2load_rate() {
   awk '/^finished in/ {print $4}' <<<"$out" | tr -d ,
 }
 
+# A check that every contender answers every path over HTTP/2, and a warm-up.
+for name in dusty h2o nginx dusty_tls h2o_tls nginx_tls; do
+  for path in /plaintext /json; do
+    case $name in *_tls) mode=(--http2 -k) ;; *) mode=(--http2-prior-knowledge) ;; esac
+    got=$(curl -s "${mode[@]}" -o /dev/null -w '%{http_code} %{http_version}' "$(url "$name" "$path")")
+    [[ $got == "200 2" ]] || { echo "h2.sh: $name $path answers '$got', not 200 over HTTP/2" >&2; exit 1; }
+  done
+done
+
 results=$tmp/results
 for r in $(seq "$rounds"); do
   for path in /plaintext /json; do
