@@ -41,7 +41,7 @@ ssize_t read_response_body(nghttp2_session*, std::int32_t, std::uint8_t* buf, st
     st.out_offset = 0;
   }
   std::size_t m = std::min(length - n, st.out_borrowed.size());
-  std::memcpy(buf + n, st.out_borrowed.data(), m);
+  if (m) std::memcpy(buf + n, st.out_borrowed.data(), m);  // an empty view's data() may be null
   st.out_borrowed.remove_prefix(m);
   n += m;
   if (st.out_eof && st.out_pending() == 0) {
