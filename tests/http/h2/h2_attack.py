@@ -225,6 +225,14 @@ def graceful(c):
     return 1
 
 
+def reset_running(c):
+    # The client gives up on /slow while its handler runs: the handler is cancelled.
+    c.send(c.headers(1, "/slow"))
+    c.read(0.3)
+    c.send(RstStreamFrame(1, error_code=8))
+    return 2
+
+
 def idle(c):
     return 0  # the client says nothing after its preface: the idle timeout ends it
 

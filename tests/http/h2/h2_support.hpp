@@ -33,6 +33,8 @@ inline std::uint64_t fnv1a(std::string_view s, std::uint64_t h = 146959810393466
 
 /// Handler calls, across the routes below (how much work an attack caused).
 inline std::atomic<int> handler_calls{0};
+/// /slow handlers that ran to their end (not cancelled).
+inline std::atomic<int> slow_finished{0};
 
 /// One file for the file-body route.
 inline const std::string& file_path() {
@@ -99,6 +101,7 @@ inline void suite_routes(server<>& srv) {
   srv.get("/slow", [](request&, response& res) {
     ++handler_calls;
     dusty::sleep_for(1500ms);
+    ++slow_finished;
     res.body = "slow";
   });
   srv.post("/hold", [](request& req, response& res) {

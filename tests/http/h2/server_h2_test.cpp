@@ -159,6 +159,28 @@ TEST(server_h2, http1_still_served_beside_h2c_and_h2c_can_be_turned_off) {
 
 // --- timeouts and shutdown ----------------------------------------------------------------
 
+TEST(server_h2, a_handler_past_its_deadline_gets_503) {
+  auto cfg = local_config();
+  cfg.timeouts.handler = 200ms;
+  live_server<> srv(suite_routes, cfg);
+  auto r = run_curl({"--http2-prior-knowledge"}, srv.url("/slow"));
+  EXPECT_EQ(r.version, "2");
+  EXPECT_EQ(r.status, 503u);
+  EXPECT_THAT(r.body, HasSubstr("timed out"));
+}
+
+TEST(server_h2, a_stream_the_client_resets_cancels_its_handler) {
+  live_server<> srv(suite_routes);
+  handler_calls = 0;
+  slow_finished = 0;
+  auto r = run_attack(srv.port(), "reset_running", 2);
+  EXPECT_FALSE(r.has("status 1")) << r.out;
+  EXPECT_TRUE(r.has("bystander 200")) << r.out;
+  std::this_thread::sleep_for(500ms);  // past the handler's 1.5 s, had it not been cancelled
+  EXPECT_EQ(handler_calls.load(), 2);  // /slow, and the bystander's GET /
+  EXPECT_EQ(slow_finished.load(), 0);
+}
+
 TEST(server_h2, graceful_stop_sends_goaway_and_finishes_the_stream_in_flight) {
   live_server<> srv(suite_routes);
   auto attack = std::async(std::launch::async, [&] { return run_attack(srv.port(), "graceful", 6); });
