@@ -4,7 +4,7 @@
 # /json. One worker each, all pinned to --server-cpu; h2load (one thread) pinned to
 # --client-cpu; contenders interleaved round by round; medians, min-max and the ratios.
 #
-#   perf/macro/h2.sh --build-dir build/release [--rounds 3] [--duration 5] [--conns 64] [--streams 100]
+#   perf/macro/h2.sh --build-dir build/release [--rounds 3] [--requests 200000] [--conns 64] [--streams 100]
 #
 # h2o serves fixed bodies from files (perf/macro/h2o.conf.in), nginx with `return 200`;
 # dusty from its handlers. Prints markdown tables; records nothing.
@@ -14,7 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 build=$repo/build/release
 rounds=3
-duration=5
+requests=200000
 conns=64
 streams=100
 server_cpu=0
@@ -23,7 +23,7 @@ while (($#)); do
   case $1 in
     --build-dir) build=$(realpath -m "$2"); shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
-    --duration) duration=$2; shift 2 ;;
+    --requests) requests=$2; shift 2 ;;
     --conns) conns=$2; shift 2 ;;
     --streams) streams=$2; shift 2 ;;
     --server-cpu) server_cpu=$2; shift 2 ;;
@@ -42,6 +42,7 @@ source "$here/lib.sh"
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
   -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2>/dev/null
+chmod 755 "$tmp"  # h2o started as root serves files as the user "nobody"
 mkdir -p "$tmp/www"
 printf 'Hello, World!' >"$tmp/www/plaintext.txt"
 printf '{"message":"Hello, World!"}' >"$tmp/www/message.json"
@@ -71,7 +72,10 @@ tls = f"""listen:
 open(path, "w").write(tls + text)
 PY
 taskset -c "$server_cpu" h2o -c "$tmp/h2o.conf" >"$tmp/h2o.log" 2>&1 &
-pids+=($!)
+h2o_pid=$!
+pids+=($h2o_pid)
+# h2o ignores lib.sh's SIGINT; it stops on SIGTERM.
+trap 'kill -TERM $h2o_pid 2>/dev/null || true; cleanup' EXIT
 
 nginx_conf "127.0.0.1:${port[nginx]} http2" "    location = /plaintext { default_type text/plain; return 200 \"Hello, World!\"; }
     location = /json { default_type application/json; return 200 '{\"message\":\"Hello, World!\"}'; }
@@ -96,7 +100,7 @@ url() {  # name path
 # h2load_rate NAME PATH -> requests/s (failures reported on stderr)
 h2load_rate() {
   local out
-  out=$(taskset -c "$client_cpu" h2load -t1 -c"$conns" -m"$streams" -D"$duration" --warm-up-time=1 "$(url "$1" "$2")" 2>&1)
+  out=$(taskset -c "$client_cpu" h2load -t1 -c"$conns" -m"$streams" -n"$requests" "$(url "$1" "$2")" 2>&1)
   if ! grep -q " 0 failed, 0 errored" <<<"$out" || ! grep -q "h2" <<<"$(grep 'Application protocol' <<<"$out")"; then
     echo "h2.sh: trouble from $1 $2:" >&2
     grep -E "Application protocol|requests:|status codes" <<<"$out" >&2
@@ -124,14 +128,14 @@ for r in $(seq "$rounds"); do
   done
 done
 
-python3 - "$results" "$conns" "$streams" "$rounds" "$duration" <<'PY'
+python3 - "$results" "$conns" "$streams" "$rounds" "$requests" <<'PY'
 import collections, statistics, sys
-path, conns, streams, rounds, duration = sys.argv[1:]
+path, conns, streams, rounds, requests = sys.argv[1:]
 v = collections.defaultdict(list)
 for line in open(path):
     name, p, rate = line.split()
     v[(name, p)].append(float(rate))
-print(f"HTTP/2, h2load -c {conns} -m {streams}, one worker each, {rounds} x {duration} s (req/s median, min-max)")
+print(f"HTTP/2, h2load -c {conns} -m {streams} -n {requests}, one worker each, {rounds} rounds (req/s median, min-max)")
 print()
 print("| workload | dusty | h2o | nginx | dusty / h2o | dusty / nginx |")
 print("|---|---|---|---|---|---|")
