@@ -113,8 +113,10 @@ nghttp2_session* make_session(connection* c, const server_config::http2_config& 
       {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
   }};
   nghttp2_submit_settings(s, NGHTTP2_FLAG_NONE, settings.data(), settings.size());
-  if (cfg.connection_window_size > NGHTTP2_INITIAL_CONNECTION_WINDOW_SIZE)
-    nghttp2_session_set_local_window_size(s, NGHTTP2_FLAG_NONE, 0, static_cast<std::int32_t>(std::min<std::uint32_t>(cfg.connection_window_size, NGHTTP2_MAX_WINDOW_SIZE)));
+  if (cfg.connection_window_size > NGHTTP2_INITIAL_CONNECTION_WINDOW_SIZE) {
+    auto window = std::min<std::uint32_t>(cfg.connection_window_size, NGHTTP2_MAX_WINDOW_SIZE);
+    nghttp2_session_set_local_window_size(s, NGHTTP2_FLAG_NONE, 0, static_cast<std::int32_t>(window));
+  }
   return s;
 }
 
