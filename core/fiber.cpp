@@ -76,6 +76,24 @@ void fiber::join() {
   if (error) std::rethrow_exception(error);
 }
 
+void fiber::join_uncancellable() noexcept {
+  if (!ctx_) return;
+  auto& sched = detail::shard::in_fiber().sched();
+  auto* self = sched.current();
+  // A cancel of the caller interrupts the park (join_hook::on_cancel makes it ready);
+  // the loop parks again until the target is done.
+  while (ctx_->st != detail::fiber_context::state::done) {
+    join_hook hook;
+    hook.target = ctx_;
+    ctx_->joiner = self;
+    sched.park(&hook);
+  }
+  auto* ctx = std::exchange(ctx_, nullptr);
+  if (ctx->error) detail::log_escaped(ctx->error);
+  ctx->error = nullptr;
+  ctx->owner->release(ctx);
+}
+
 fiber spawn_with(std::move_only_function<void()> fn, fiber_options options) {
   auto* s = detail::shard::current();
   if (!s) throw std::system_error(make_error_code(errc::not_in_fiber), "dusty::spawn outside the runtime");

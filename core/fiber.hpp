@@ -35,6 +35,13 @@ class fiber {
   /// waiting (the fiber keeps running; join again or cancel it). Leaves the handle empty.
   void join();
 
+  /// Like join(), but the wait goes on when the *caller* is cancelled, and an exception
+  /// that escaped the fiber is logged instead of rethrown. For a parent whose children
+  /// use its stack: it must outlive them even while it is being cancelled (an HTTP/2
+  /// connection and the fibers of its streams). Cancel the fiber first, so the wait is
+  /// short. Never throws; suspends. Leaves the handle empty.
+  void join_uncancellable() noexcept;
+
   /// Cancels the fiber: whatever it waits on now or later throws cancelled_error in it.
   void cancel() noexcept;
 

@@ -171,9 +171,9 @@ class server : public route_scope<App> {
     if (!addr) throw std::system_error(addr.error(), "bad listen address '" + cfg.address + "'");
     if (cfg.tls.enabled()) {
       for (auto& p : cfg.tls.alpn)
-        if (p != "http/1.1" && p != "http/1.0")
-          throw std::invalid_argument("tls.alpn: '" + p + "' is not served (only http/1.1 and http/1.0)");
-      tls_ = std::make_shared<net::tls::context_holder>(net::tls::context::server(cfg.tls.context_config()));
+        if (p != "http/1.1" && p != "http/1.0" && !(p == "h2" && cfg.http2.enabled))
+          throw std::invalid_argument("tls.alpn: '" + p + "' is not served (only http/1.1, http/1.0 and, with http2, h2)");
+      tls_ = std::make_shared<net::tls::context_holder>(net::tls::context::server(cfg.tls_context_config()));
     }
     apps_.start(app_args...);
     shards_.start(state_.get(), tls_.get());
@@ -183,7 +183,7 @@ class server : public route_scope<App> {
       if (tls_ && cfg.tls.reload_on_sighup) {
         // The function keeps what it needs alive by itself, so a SIGHUP racing stop()
         // touches nothing the server frees.
-        reload_signal_ = on_signal(SIGHUP, [holder = tls_, c = cfg.tls.context_config()] {
+        reload_signal_ = on_signal(SIGHUP, [holder = tls_, c = cfg.tls_context_config()] {
           try {
             holder->reload(c);
             log::info("TLS certificates reloaded from ", c.cert_file);
@@ -253,7 +253,7 @@ class server : public route_scope<App> {
   /// without TLS. Any fiber, after start(); does not suspend (reads files synchronously).
   void reload_tls() {
     if (!tls_) throw std::logic_error("reload_tls: the server does not speak TLS");
-    tls_->reload(state_->config.tls.context_config());
+    tls_->reload(state_->config.tls_context_config());
   }
 
   /// The TLS counters of each shard (net::tls::shard_counters(): handshakes completed,

@@ -1,5 +1,6 @@
 #pragma once
 // Configuration of an HTTP server: one tree of nested aggregates, every default here.
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -138,6 +139,59 @@ struct server_config {
               .tickets_per_handshake = tickets_per_handshake};
     }
   } tls;
+
+  /// HTTP/2 (http/h2/, on libnghttp2), h2o-style. The same routes, middleware and handlers
+  /// serve it: a handler does not know which protocol its request came on. Requests are
+  /// bounded by `limits` as in HTTP/1 (max_body_size, max_headers, max_query_params) and
+  /// by `timeouts` (handler, body_read, write, drain).
+  struct http2_config {
+    /// HTTP/2 on TLS ports, chosen by ALPN ("h2" is put first in tls.alpn). Default: true.
+    bool enabled = true;
+    /// HTTP/2 with prior knowledge on plain ports: a connection that opens with the
+    /// HTTP/2 preface ("PRI * HTTP/2.0...") is served as h2c. Needs `enabled`. Default: true.
+    bool h2c = true;
+    /// SETTINGS_MAX_CONCURRENT_STREAMS: requests in flight on one connection (each has
+    /// its own fiber); a client opening more gets them refused (RST_STREAM). Default: 100.
+    std::uint32_t max_concurrent_streams = 100;
+    /// SETTINGS_INITIAL_WINDOW_SIZE: request body bytes a client may send on one stream
+    /// before the handler reads them. With max_concurrent_streams it bounds the body
+    /// bytes one connection can make the server hold. Default: 64 KiB - 1 (RFC 9113's).
+    std::uint32_t initial_window_size = 65'535;
+    /// The connection's receive window. Bytes are taken from it as they arrive (each
+    /// stream's window is what holds a client back), so it only needs to cover
+    /// max_concurrent_streams * initial_window_size. Default: 16 MiB.
+    std::uint32_t connection_window_size = 16 * 1024 * 1024;
+    /// SETTINGS_MAX_FRAME_SIZE: the largest frame payload the server accepts
+    /// (16 KiB to 16 MiB - 1). Default: 16 KiB.
+    std::uint32_t max_frame_size = 16'384;
+    /// SETTINGS_MAX_HEADER_LIST_SIZE: the decoded size of a request's header fields
+    /// (names, values and 32 bytes each, RFC 9113 section 6.5.2); larger, however small
+    /// its compressed form (an HPACK bomb), gets 431. Default: 16 KiB.
+    std::uint32_t max_header_list_size = 16 * 1024;
+    /// SETTINGS_HEADER_TABLE_SIZE: the HPACK dynamic table the client may use for the
+    /// server's decoder. Default: 4 KiB.
+    std::uint32_t header_table_size = 4096;
+    /// Control frames (PING, SETTINGS, PRIORITY, RST_STREAM, empty DATA) a client may
+    /// send in a burst, refilled at a tenth of it per second; beyond that the connection
+    /// is closed with GOAWAY ENHANCE_YOUR_CALM (the 2019 flood attacks, and Rapid Reset,
+    /// CVE-2023-44487). WINDOW_UPDATEs are allowed in proportion to the DATA frames sent
+    /// instead. Default: 1000.
+    std::uint32_t max_control_frames = 1000;
+    /// A connection without streams is closed (GOAWAY NO_ERROR) after this long.
+    /// Default: 30 s.
+    std::chrono::milliseconds idle_timeout{30'000};
+    /// A client that does not acknowledge the server's SETTINGS within this long gets
+    /// GOAWAY SETTINGS_TIMEOUT (RFC 9113 section 6.5.3). Default: 10 s.
+    std::chrono::milliseconds settings_timeout{10'000};
+  } http2;
+
+  /// The TLS context configuration: tls.context_config() with "h2" first in the ALPN
+  /// list when http2 is enabled.
+  net::tls::server_config tls_context_config() const {
+    auto c = tls.context_config();
+    if (http2.enabled && std::find(c.alpn.begin(), c.alpn.end(), "h2") == c.alpn.end()) c.alpn.insert(c.alpn.begin(), "h2");
+    return c;
+  }
 
   /// WebSocket sessions (srv.websocket(), http/ws/session.hpp).
   struct websocket_config {

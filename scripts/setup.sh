@@ -7,12 +7,12 @@ packages=(
   # build
   build-essential cmake ninja-build pkg-config ccache
   liburing-dev libboost-context-dev libmimalloc-dev libssl-dev zlib1g-dev
-  libgtest-dev libgmock-dev libbenchmark-dev node-llhttp nlohmann-json3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev node-llhttp nlohmann-json3-dev libnghttp2-dev
   # the fuzz build (./dev.sh fuzz): clang 14 with libFuzzer
   clang libfuzzer-14-dev
   # peers the tests and benchmarks talk to
   curl wrk nginx-light h2o nghttp2-client apache2-utils
-  python3 python3-requests python3-httpbin gunicorn
+  python3 python3-requests python3-httpbin gunicorn python3-h2
   openssl python3-cryptography python3-websockets node-ws
   chromium chromium-driver python3-selenium
   procps iproute2

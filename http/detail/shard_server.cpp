@@ -3,6 +3,7 @@
 #include <dusty/core/deadline.hpp>
 #include <dusty/core/error.hpp>
 #include <dusty/core/log.hpp>
+#include <dusty/http/h2/server_connection.hpp>
 #include <dusty/net/error.hpp>
 #include <dusty/net/tls/stream.hpp>
 
@@ -162,6 +163,10 @@ h1::connection_end shard_server::serve_stream(entry& e) {
   if (tls_) {
     auto& s = static_cast<net::tls::stream&>(*e.stream);
     if (!s.handshake_done() && !handshake(e, s)) return h1::connection_end::closed;
+    if (s.alpn() == "h2") {
+      h2::serve_connection(*state_, s, e.control, stats_, app_);
+      return h1::connection_end::closed;
+    }
   }
   return h1::serve_connection(*state_, *e.stream, e.control, stats_, app_);
 }

@@ -9,6 +9,7 @@
 #include <dusty/http/h1/body_decoder.hpp>
 #include <dusty/http/h1/request_parser.hpp>
 #include <dusty/http/h1/serializer.hpp>
+#include <dusty/http/h2/dispatch.hpp>
 #include <dusty/http/status.hpp>
 #include <dusty/net/buffered_stream.hpp>
 #include <dusty/net/error.hpp>
@@ -406,6 +407,11 @@ connection_end serve_connection(const server_state& state, net::stream& conn, co
       if (!*r) return connection_end::closed;  // closed, or idle too long: nothing to answer
     }
     control.idle = false;
+    if (!control.served) {
+      // The first bytes of a plain connection may be HTTP/2's preface (h2c, prior knowledge).
+      auto next = h2::take_prior_knowledge(state, io, control, stats, app);
+      if (next != h2::handover::not_http2) return connection_end::closed;
+    }
     control.served = true;
 
     // Read the head, under one deadline from its first byte (slowloris gets 408).
