@@ -23,6 +23,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -128,6 +129,14 @@ class tls_server {
   std::size_t connections() {
     std::size_t n = 0;
     rt_.call([&] { n = srv_->connection_count(); });
+    return n;
+  }
+  /// Idle connections holding no fiber, on every shard.
+  std::size_t parked() {
+    std::size_t n = 0;
+    rt_.call([&] {
+      for (const auto& s : srv_->stats()) n += s.connections_parked;
+    });
     return n;
   }
   void reload() {
@@ -254,6 +263,39 @@ except requests.exceptions.SSLError:
             "TLSv1.3 http/1.1 200 hello over tls\n"
             "TLSv1.3 http/1.1 200 hello over tls\n"
             "untrusted\n");
+}
+
+// An idle TLS keep-alive connection parks without a fiber like a plain one (the session
+// ticket went out with the first answer, nothing is left buffered) and serves on after.
+TEST(server_tls, an_idle_keep_alive_connection_parks_and_serves_on) {
+  tls_server srv;
+  temp_dir dir;
+  std::string script = dir.write("client.py", R"(
+import http.client, ssl, sys, time
+ca, port = sys.argv[1], int(sys.argv[2])
+ctx = ssl.create_default_context(cafile=ca)
+ctx.set_alpn_protocols(["http/1.1"])
+c = http.client.HTTPSConnection("localhost", port, context=ctx)
+socks = []
+for _ in range(2):
+    c.request("GET", "/")
+    resp = c.getresponse()
+    print(resp.status, resp.read().decode())
+    socks.append(c.sock)
+    time.sleep(3)
+print("same connection" if socks[0] is socks[1] else "reconnected")
+)");
+  auto client = std::async(std::launch::async,
+                           [&] { return run_program({python_path(), script, cert("ca"), std::to_string(srv.port())}); });
+  std::size_t parked = 0;
+  for (int i = 0; i < 100 && parked == 0; ++i) {
+    std::this_thread::sleep_for(25ms);
+    parked = srv.parked();
+  }
+  EXPECT_EQ(parked, 1u);
+  auto r = client.get();
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "200 hello over tls\n200 hello over tls\nsame connection\n");
 }
 
 TEST(server_tls, openssl_s_client_alpn_sni_and_resumption) {
