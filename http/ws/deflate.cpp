@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <charconv>
+#include <iterator>
 #include <new>
 #include <stdexcept>
+#include <string>
 
 namespace dusty::http::ws {
 namespace {
@@ -23,35 +25,71 @@ std::optional<int> window_bits(std::string_view v) noexcept {
   return n;
 }
 
-// One offer: "permessage-deflate; param[=value]; ...".
-std::optional<deflate_params> accept_offer(std::string_view offer) {
-  auto semi = offer.find(';');
-  if (!iequals(trim_ows(offer.substr(0, semi)), "permessage-deflate")) return std::nullopt;
-  deflate_params p;
-  bool seen[4] = {};
-  while (semi != std::string_view::npos) {
-    offer.remove_prefix(semi + 1);
-    semi = offer.find(';');
-    auto param = trim_ows(offer.substr(0, semi));
-    auto eq = param.find('=');
-    auto name = trim_ows(param.substr(0, eq));
-    std::optional<std::string_view> value;
-    if (eq != std::string_view::npos) value = trim_ows(param.substr(eq + 1));
-    int which = iequals(name, "server_no_context_takeover")   ? 0
-                : iequals(name, "client_no_context_takeover") ? 1
-                : iequals(name, "server_max_window_bits")     ? 2
-                : iequals(name, "client_max_window_bits")     ? 3
-                                                              : -1;
-    if (which < 0 || seen[which]) return std::nullopt;
-    seen[which] = true;
-    if (which <= 1 && value) return std::nullopt;
-    if (which == 2) {
-      auto bits = value ? window_bits(*value) : std::nullopt;
-      if (!bits || *bits == 8) return std::nullopt;
-      p.server_max_window_bits = *bits;
-    }
-    if (which == 3 && value && !window_bits(*value)) return std::nullopt;
+enum param : std::size_t {
+  server_no_context_takeover,
+  client_no_context_takeover,
+  server_max_window_bits,
+  client_max_window_bits,
+};
+constexpr std::string_view param_names[] = {"server_no_context_takeover", "client_no_context_takeover",
+                                             "server_max_window_bits", "client_max_window_bits"};
+
+// One "permessage-deflate; param[=value]; ..." as written, parsed the same way for a
+// client's offer and a server's answer; each side then judges the values.
+struct extension {
+  bool present[4] = {};
+  std::optional<std::string_view> value[4];
+  std::string error;  ///< Why it is unusable; empty when it parsed.
+};
+
+extension parse_extension(std::string_view text) {
+  extension e;
+  auto semi = text.find(';');
+  auto name = trim_ows(text.substr(0, semi));
+  if (!iequals(name, "permessage-deflate")) {
+    e.error = "extension '" + std::string(name) + "' was not offered";
+    return e;
   }
+  while (semi != std::string_view::npos) {
+    text.remove_prefix(semi + 1);
+    semi = text.find(';');
+    auto param = trim_ows(text.substr(0, semi));
+    auto eq = param.find('=');
+    auto pname = trim_ows(param.substr(0, eq));
+    auto known = std::find_if(std::begin(param_names), std::end(param_names),
+                              [&](std::string_view n) { return iequals(n, pname); });
+    if (known == std::end(param_names)) {
+      e.error = "unknown permessage-deflate parameter '" + std::string(pname) + "'";
+      return e;
+    }
+    auto i = static_cast<std::size_t>(known - std::begin(param_names));
+    if (e.present[i]) {
+      e.error = "repeated permessage-deflate parameter '" + std::string(pname) + "'";
+      return e;
+    }
+    e.present[i] = true;
+    if (eq != std::string_view::npos) e.value[i] = trim_ows(param.substr(eq + 1));
+    if (i <= client_no_context_takeover && e.value[i]) {
+      e.error = std::string(pname) + " with a value";
+      return e;
+    }
+  }
+  return e;
+}
+
+// A client's offer, as the server takes it.
+std::optional<deflate_params> accept_offer(std::string_view offer) {
+  auto e = parse_extension(offer);
+  if (!e.error.empty()) return std::nullopt;
+  deflate_params p;
+  if (e.present[server_max_window_bits]) {
+    auto v = e.value[server_max_window_bits];
+    auto bits = v ? window_bits(*v) : std::nullopt;
+    if (!bits || *bits == 8) return std::nullopt;
+    p.server_max_window_bits = *bits;
+  }
+  // A bare client_max_window_bits only says the client could take a smaller window.
+  if (auto v = e.value[client_max_window_bits]; v && !window_bits(*v)) return std::nullopt;
   return p;
 }
 
@@ -81,42 +119,24 @@ std::string deflate_response(const deflate_params& p) {
 
 deflate_answer accept_deflate_answer(std::string_view value) {
   if (value.find(',') != std::string_view::npos) return {std::nullopt, "more than one extension answered"};
-  auto semi = value.find(';');
-  if (!iequals(trim_ows(value.substr(0, semi)), "permessage-deflate"))
-    return {std::nullopt, "extension '" + std::string(trim_ows(value.substr(0, semi))) + "' was not offered"};
+  auto e = parse_extension(value);
+  if (!e.error.empty()) return {std::nullopt, std::move(e.error)};
   deflate_params p;
-  bool seen[4] = {};
-  while (semi != std::string_view::npos) {
-    value.remove_prefix(semi + 1);
-    semi = value.find(';');
-    auto param = trim_ows(value.substr(0, semi));
-    auto eq = param.find('=');
-    auto name = trim_ows(param.substr(0, eq));
-    std::optional<std::string_view> v;
-    if (eq != std::string_view::npos) v = trim_ows(param.substr(eq + 1));
-    int which = iequals(name, "server_no_context_takeover")   ? 0
-                : iequals(name, "client_no_context_takeover") ? 1
-                : iequals(name, "server_max_window_bits")     ? 2
-                : iequals(name, "client_max_window_bits")     ? 3
-                                                              : -1;
-    if (which < 0) return {std::nullopt, "unknown permessage-deflate parameter '" + std::string(name) + "'"};
-    if (seen[which]) return {std::nullopt, "repeated permessage-deflate parameter '" + std::string(name) + "'"};
-    seen[which] = true;
-    if (which <= 1 && v) return {std::nullopt, std::string(name) + " with a value"};
-    if (which >= 2) {
-      auto bits = v ? window_bits(*v) : std::nullopt;
-      if (!bits) return {std::nullopt, std::string(name) + " without a window size of 8 to 15"};
-      // Our inflater always has a 15-bit window: any server window fits in it.
-      if (which == 2) p.server_max_window_bits = *bits;
-      if (which == 3) {
-        if (*bits == 8) return {std::nullopt, "client_max_window_bits=8 (zlib cannot deflate with a 256-byte window)"};
-        p.client_max_window_bits = *bits;
-      }
+  for (std::size_t i : {server_max_window_bits, client_max_window_bits}) {
+    if (!e.present[i]) continue;
+    auto bits = e.value[i] ? window_bits(*e.value[i]) : std::nullopt;
+    if (!bits) return {std::nullopt, std::string(param_names[i]) + " without a window size of 8 to 15"};
+    // Our inflater always has a 15-bit window: any server window fits in it.
+    if (i == server_max_window_bits) {
+      p.server_max_window_bits = *bits;
+    } else {
+      if (*bits == 8) return {std::nullopt, "client_max_window_bits=8 (zlib cannot deflate with a 256-byte window)"};
+      p.client_max_window_bits = *bits;
     }
   }
   // Asked for in the offer (RFC 7692 section 7.1.1.1: a server accepting the offer includes
   // it); without it the server would keep a context our inflater does not.
-  if (!seen[0]) return {std::nullopt, "server_no_context_takeover missing from the answer"};
+  if (!e.present[server_no_context_takeover]) return {std::nullopt, "server_no_context_takeover missing from the answer"};
   return {p, {}};
 }
 
