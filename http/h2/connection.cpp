@@ -138,6 +138,10 @@ connection::connection(const detail::server_state& state, net::buffered_stream& 
   auto now = clock::now();
   settings_deadline_ = now + state.config.http2.settings_timeout;
   last_activity_ = now;
+  // Time points start from now, never from the clock's epoch (the boot): a connection is
+  // not idle "since boot", and its first sweep is one drain_poll away.
+  idle_since_ = now;
+  next_sweep_ = now;
 }
 
 connection::~connection() {
